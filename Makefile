@@ -1,0 +1,40 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# The Dagster instance lives inside the repo (ignored by git), telemetry off.
+export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: run test dev sample template clean-warehouse
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+## Materialise every asset for every quarter found in raw/ into warehouse/ntm.duckdb.
+run: $(INSTALLED) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/ntm run
+
+## Run the test suite.
+test: $(INSTALLED) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m pytest
+
+## Start the Dagster UI on http://127.0.0.1:3000.
+dev: $(INSTALLED) $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## Regenerate the Kim Bôi sample submissions and the blank template in raw/.
+sample: $(INSTALLED)
+	$(BIN)/ntm sample
+
+## Delete the warehouse file; the next `make run` rebuilds it from raw/.
+clean-warehouse:
+	rm -f warehouse/ntm.duckdb warehouse/ntm.duckdb.wal

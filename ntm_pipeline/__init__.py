@@ -1,0 +1,1 @@
+"""ntm_pipeline: a reporting warehouse for Vietnam's NTM programme and OCOP."""

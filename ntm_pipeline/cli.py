@@ -1,0 +1,29 @@
+"""The `ntm` command: `ntm run` builds the warehouse, `ntm sample` rewrites the sample."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ntm", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="materialise every asset for every quarter found in raw/")
+    run.add_argument("--period", action="append", help="only these quarters, e.g. 2024-Q1 (repeatable)")
+    commands.add_parser("sample", help="regenerate the Kim Bôi sample and the blank template in raw/")
+    args = parser.parse_args(argv)
+    if args.command == "sample":
+        from ntm_pipeline.samples.kim_boi import write_sample
+        from ntm_pipeline.settings import raw_dir
+
+        paths = write_sample(raw_dir())
+        print(f"wrote {len(paths)} files under {raw_dir()}")
+        return 0
+    from ntm_pipeline.run import run_all
+
+    return run_all(args.period)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""The submission contract: which tables a commune sends and what their columns mean.
+
+This module is the single source for the template workbook, the parser that reads
+submissions, the raw table layout and `docs/submission-format.md`. Each column has an
+English canonical name (the column name in the warehouse and the header of machine
+exports) and a Vietnamese header (what officers see in the template). Either is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    header_vi: str
+    kind: str  # text | code | integer | decimal | date | boolean | period
+    description: str
+    required: bool = False
+    code_list: str | None = None
+
+
+@dataclass(frozen=True)
+class SubmissionTable:
+    name: str
+    sheet_vi: str
+    description: str
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+COMMUNE_CODE = Column(
+    "commune_code", "Mã xã", "text",
+    "GSO code of the commune (5 digits, e.g. 05068). In a one-commune workbook the detail "
+    "sheets may leave it blank: the code of the Thông tin chung sheet applies.",
+    required=True,
+)
+
+SUBMISSION = SubmissionTable(
+    "submission", "Thông tin chung",
+    "One row per commune and reporting period: who reports, the commune's NTM title and "
+    "its stock of cooperatives and farms at quarter end.",
+    (
+        COMMUNE_CODE,
+        Column("commune_name", "Tên xã", "text", "Commune name as written by the commune (a label; the code is the key)."),
+        Column("reporting_period", "Kỳ báo cáo", "period", "Reporting quarter: 2024-Q1, Q1/2024 or Quý 1/2024.", required=True),
+        Column("date_prepared", "Ngày lập", "date", "Date the report was prepared (dd/mm/yyyy)."),
+        Column("preparer", "Người lập", "text", "Name of the officer who prepared the report."),
+        Column("agri_cooperatives", "Số hợp tác xã nông nghiệp", "integer",
+               "Agricultural cooperatives operating in the commune at quarter end."),
+        Column("farms", "Số trang trại", "integer", "Farms (trang trại) in the commune at quarter end."),
+        Column("ntm_title", "Danh hiệu NTM", "code",
+               "Highest NTM title the commune holds at quarter end.", code_list="ntm_title"),
+        Column("title_year", "Năm công nhận", "integer", "Year the title in Danh hiệu NTM was recognised."),
+        Column("proposed_title", "Danh hiệu đề nghị xét", "code",
+               "Title the commune has been proposed for and awaits (blank if none).", code_list="ntm_title"),
+    ),
+)
+
+CAPITAL_SOURCES = (
+    ("capital_central_budget", "Vốn ngân sách trung ương", "central state budget"),
+    ("capital_local_budget", "Vốn ngân sách địa phương", "provincial, district and commune budgets"),
+    ("capital_integrated", "Vốn lồng ghép", "other national programmes and projects integrated into NTM"),
+    ("capital_credit", "Vốn tín dụng", "credit"),
+    ("capital_enterprise", "Vốn doanh nghiệp", "enterprises"),
+    ("capital_people", "Vốn nhân dân đóng góp", "people's contributions"),
+)
+
+INVESTMENT = SubmissionTable(
+    "investment", "Dự án đầu tư",
+    "One row per investment project of the commune in the period: its status at quarter end "
+    "and the capital mobilised for it during the quarter, by source, in million VND.",
+    (
+        COMMUNE_CODE,
+        Column("project_code", "Mã dự án", "text", "The commune's code for the project; stable across quarters.", required=True),
+        Column("project_name", "Tên dự án", "text", "Project name."),
+        Column("category", "Loại công trình", "code", "Kind of works.", required=True, code_list="project_category"),
+        Column("status", "Tình trạng", "code", "Status at quarter end.", required=True, code_list="project_status"),
+        *(
+            Column(name, f"{label} (triệu đồng)", "decimal",
+                   f"Capital mobilised in the quarter from {what}, million VND.")
+            for name, label, what in CAPITAL_SOURCES
+        ),
+        Column("capital_total", "Tổng vốn (triệu đồng)", "decimal",
+               "Optional total of the six sources, million VND; when given it must equal their sum."),
+    ),
+)
+
+CRITERIA = SubmissionTable(
+    "criteria", "Tiêu chí",
+    "One row per criterion of the commune's criteria set: met or not at quarter end. "
+    "Towns (thị trấn) do not report rural commune criteria.",
+    (
+        COMMUNE_CODE,
+        Column("criteria_set", "Bộ tiêu chí", "code",
+               "Criteria set: NTM_2021_2025 (Decision 318/QĐ-TTg).", required=True, code_list="criteria_set"),
+        Column("criterion_no", "Số tiêu chí", "integer", "Criterion number within the set (1-19 for NTM_2021_2025).", required=True),
+        Column("met", "Đạt", "boolean",
+               "Met at quarter end: x, đạt, 1 or có for met; blank, 0, không or chưa đạt for not met."),
+        Column("note", "Ghi chú", "text", "Free note, e.g. why a criterion was lost."),
+    ),
+)
+
+OCOP_PRODUCT = SubmissionTable(
+    "ocop_product", "Sản phẩm OCOP",
+    "One row per OCOP rating event of a product of the commune: the commune's register, "
+    "carried forward each quarter with new ratings added.",
+    (
+        COMMUNE_CODE,
+        Column("product_code", "Mã sản phẩm", "text", "The commune's code for the product; stable across ratings.", required=True),
+        Column("product_name", "Tên sản phẩm", "text", "Product name.", required=True),
+        Column("producer", "Chủ thể", "text", "Producer (chủ thể) that owns the product."),
+        Column("producer_type", "Loại chủ thể", "code", "Kind of producer.", code_list="producer_type"),
+        Column("product_group", "Nhóm sản phẩm", "code", "Product group under Decision 148/919.", code_list="product_group"),
+        Column("score", "Điểm", "decimal", "Rating score out of 100."),
+        Column("stars", "Số sao", "integer", "Stars awarded (3, 4 or 5 for certified OCOP products).", required=True),
+        Column("decision_no", "Số quyết định", "text", "Number of the recognition decision."),
+        Column("decision_date", "Ngày quyết định", "date",
+               "Date of the recognition decision; the certificate is valid for 36 months from it.", required=True),
+        Column("certifying_level", "Cấp công nhận", "code", "Level that certified the rating.", code_list="certifying_level"),
+        Column("event_type", "Loại đánh giá", "code",
+               "New certification, re-rating of an expired product, or upgrade.", required=True, code_list="ocop_event"),
+    ),
+)
+
+CERTIFIED_AREA = SubmissionTable(
+    "certified_area", "Vùng sản xuất đạt chứng nhận",
+    "One row per certificate of a production area (VietGAP, GlobalGAP, organic) held in the "
+    "commune; an area counts only while its certificate is valid.",
+    (
+        COMMUNE_CODE,
+        Column("product", "Sản phẩm", "text", "Product grown on the certified area (e.g. Bưởi, Nhãn, Rau).", required=True),
+        Column("standard", "Tiêu chuẩn", "code", "Certification standard.", required=True, code_list="gap_standard"),
+        Column("area_ha", "Diện tích (ha)", "decimal", "Certified area in hectares; decimal comma accepted (46,5).", required=True),
+        Column("certificate_no", "Số giấy chứng nhận", "text", "Certificate number."),
+        Column("issue_date", "Ngày cấp", "date", "Date the certificate was issued.", required=True),
+        Column("expiry_date", "Ngày hết hạn", "date", "Date the certificate expires.", required=True),
+    ),
+)
+
+TARGET = SubmissionTable(
+    "target", "Chỉ tiêu",
+    "District (or province) annual targets, in a file of their own: one row per year, area "
+    "and KPI code from docs/kpis.md.",
+    (
+        Column("year", "Năm", "integer", "Year the target is set for (end of year).", required=True),
+        Column("district_code", "Mã huyện", "text", "GSO code of the district (3 digits) or province (2 digits).", required=True),
+        Column("target_code", "Mã chỉ tiêu", "text", "KPI code the target applies to, e.g. ntm_communes.", required=True),
+        Column("value", "Giá trị", "decimal", "Target value at the end of the year.", required=True),
+    ),
+)
+
+SUBMISSION_TABLES: tuple[SubmissionTable, ...] = (SUBMISSION, INVESTMENT, CRITERIA, OCOP_PRODUCT, CERTIFIED_AREA)
+ALL_TABLES: tuple[SubmissionTable, ...] = (*SUBMISSION_TABLES, TARGET)
+
+# Columns every raw table carries to say where each row came from.
+PROVENANCE_COLUMNS = ("period", "source_file", "file_hash", "sheet", "row_number", "run_id")
+
+
+def text_key(value: str) -> str:
+    """A comparison key for Vietnamese text: no accents, no case, no punctuation.
+
+    "Hòa", "Hoà", NFD forms and stray spaces all give the same key, so headers, sheet
+    names and code labels match however they were typed.
+    """
+    text = unicodedata.normalize("NFD", str(value)).replace("đ", "d").replace("Đ", "D")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    text = re.sub(r"\(.*?\)", " ", text)
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+def header_lookup(table: SubmissionTable) -> dict[str, str]:
+    """Map the key of every accepted header (Vietnamese or English) to the canonical column."""
+    lookup: dict[str, str] = {}
+    for column in table.columns:
+        lookup[text_key(column.name)] = column.name
+        lookup[text_key(column.header_vi)] = column.name
+    return lookup
+
+
+def table_for_name(name: str) -> SubmissionTable | None:
+    """The table whose Vietnamese sheet name or English name matches `name`."""
+    key = text_key(name)
+    for table in ALL_TABLES:
+        if key in (text_key(table.name), text_key(table.sheet_vi)):
+            return table
+    return None

@@ -1,0 +1,17 @@
+-- One row per commune, product, standard and period: hectares whose certificate is valid at
+-- quarter end, beside what was reported (expired certificates still listed are not counted).
+SELECT
+    s.period, s.commune_code, h.district_code, h.province_code, s.product, s.standard,
+    coalesce(sum(s.area_ha) FILTER (WHERE s.issue_date <= s.period_end AND s.expiry_date >= s.period_end), 0)
+        AS certified_area_ha,
+    sum(s.area_ha) AS reported_area_ha,
+    count(*) FILTER (WHERE s.issue_date <= s.period_end AND s.expiry_date >= s.period_end) AS valid_certificates,
+    count(*) AS reported_certificates
+FROM staging.certified_area AS s
+JOIN core.fact_commune_status AS h ON h.period = s.period AND h.commune_code = s.commune_code
+WHERE s.period IN (SELECT unnest($periods))
+  AND NOT EXISTS (
+      SELECT 1 FROM quarantine.certified_area AS q
+      WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
+        AND q.sheet = s.sheet AND q.row_number = s.row_number)
+GROUP BY ALL

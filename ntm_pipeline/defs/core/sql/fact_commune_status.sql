@@ -1,0 +1,12 @@
+-- One row per commune and period: title, proposal, cooperatives and farms at quarter end.
+SELECT
+    s.period, s.commune_code, s.district_code, s.province_code, s.is_rural_commune,
+    s.ntm_title, s.title_year, s.proposed_title, s.agri_cooperatives, s.farms,
+    s.commune_name AS commune_name_reported, s.date_prepared, s.preparer,
+    s.source_file, s.file_hash
+FROM staging.submission AS s
+WHERE s.period IN (SELECT unnest($periods))
+  AND NOT EXISTS (
+      SELECT 1 FROM quarantine.submission AS q
+      WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
+        AND q.sheet = s.sheet AND q.row_number = s.row_number)

@@ -1,0 +1,150 @@
+"""Quarantine layer: the Great Expectations suites run over staging, row by row.
+
+For each staged table, `quarantine.<table>` holds one finding per row and broken rule:
+period, file, sheet, row number, column, the value as typed, the rule, its severity and a
+message in Vietnamese and English. Rows with a critical finding are left out of the core
+facts; rows with only warnings are published and reported. Two asset checks surface the
+results in Dagster; the critical one blocks the facts when a rule fails for the table as a
+whole (a failure no quarantined row can explain).
+"""
+
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from ntm_pipeline.contract import ALL_TABLES, SubmissionTable
+from ntm_pipeline.defs.staging.assets import is_partitioned, staging_key
+from ntm_pipeline.partitions import partition_periods, quarterly_partitions
+from ntm_pipeline.quality.validate import FINDING_COLUMNS, ROW_KEY, Validation, validate_rows
+from ntm_pipeline.warehouse import replace_partitions, replace_table, table_metadata, table_name, warehouse
+
+CRITICAL_CHECK = "published_rows_pass_critical_rules"
+WARNING_CHECK = "warning_rules"
+SAMPLE_ROWS = 5
+
+
+def quarantine_key(table: SubmissionTable) -> dg.AssetKey:
+    return dg.AssetKey(["quarantine", table.name])
+
+
+FINDINGS_DDL = """
+CREATE TABLE IF NOT EXISTS {table} (
+    period VARCHAR, source_file VARCHAR, sheet VARCHAR, row_number INTEGER, commune_code VARCHAR,
+    column_name VARCHAR, value VARCHAR, rule VARCHAR, severity VARCHAR, message_vi VARCHAR, message_en VARCHAR
+)
+"""
+
+
+def _code_lists(conn) -> dict[str, list[str]]:
+    return dict(conn.execute("SELECT code_list, list(code ORDER BY sort_order) FROM core.dim_code GROUP BY 1").fetchall())
+
+
+def _rows_for_validation(conn, table: SubmissionTable, periods: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The staged rows, and the same rows as read, keyed alike, for quoting typed values."""
+    where = "WHERE s.period IN (SELECT unnest($periods))" if periods is not None else ""
+    params = {"periods": periods} if periods is not None else {}
+    staged = conn.execute(f"SELECT * FROM staging.{table.name} AS s {where}", params).df()
+    raw_columns = ", ".join(f"r.{c}" for c in table.column_names)
+    raw = conn.execute(
+        f"SELECT s.period, s.source_file, s.sheet, s.row_number, {raw_columns} "
+        f"FROM staging.{table.name} AS s JOIN raw.{table.name} AS r "
+        f"USING (source_file, sheet, row_number) {where}",
+        params,
+    ).df()
+    return staged, raw
+
+
+def _sample_table(rows: list[dict]) -> str:
+    lines = ["| file | sheet | row | column | value |", "|---|---|---|---|---|"]
+    for row in rows[:SAMPLE_ROWS]:
+        lines.append(f"| {row['source_file']} | {row['sheet']} | {row['row_number']} | {row['column_name']} | {row['value']} |")
+    return "\n".join(lines)
+
+
+def _check_metadata(validation: Validation, severity: str) -> dict:
+    failed = validation.failed(severity)
+    summary = ["| rule | unexpected | message |", "|---|---|---|"] + [
+        f"| {o.rule.name} | {o.unexpected_count if o.row_level else 'whole table: ' + str(o.observed)} | {o.rule.message_en} |"
+        for o in failed
+    ]
+    metadata: dict = {
+        "rows_checked": validation.rows_checked,
+        "rules_checked": sum(1 for o in validation.outcomes if o.rule.severity == severity),
+        "rules_failed": len(failed),
+        "failed_rules": dg.MetadataValue.md("\n".join(summary) if failed else "none"),
+    }
+    for outcome in failed[:10]:
+        if outcome.rows:
+            metadata[f"sample: {outcome.rule.name}"] = dg.MetadataValue.md(_sample_table(outcome.rows))
+    return metadata
+
+
+def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
+    key = quarantine_key(table)
+    partitioned = is_partitioned(table)
+
+    @dg.asset(
+        key=key,
+        deps=[staging_key(table), dg.AssetKey(["core", "dim_code"])],
+        group_name="quarantine",
+        kinds={"duckdb", "great_expectations"},
+        owners=["team:ntm-data"],
+        description=f"Findings of the expectations/{table.name}.json suite on staging.{table.name}: one row "
+        "per row and broken rule, with file, sheet, row, column, value and a Vietnamese and English "
+        "message. Rows with a critical finding are kept out of the facts.",
+        partitions_def=quarterly_partitions if partitioned else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        check_specs=[
+            dg.AssetCheckSpec(
+                CRITICAL_CHECK, asset=key, blocking=True,
+                description="After quarantine, the rows to publish pass every critical rule; fails (and "
+                "blocks the facts) when a critical rule fails for the table as a whole.",
+            ),
+            dg.AssetCheckSpec(
+                WARNING_CHECK, asset=key,
+                description="Warning rules: the rows are published, the findings are reported here.",
+            ),
+        ],
+    )
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        periods = partition_periods(context) if partitioned else None
+        target = table_name(key)
+        with warehouse(duckdb) as conn:
+            staged, raw = _rows_for_validation(conn, table, periods)
+            validation = validate_rows(table.name, staged, raw, _code_lists(conn))
+            conn.execute(FINDINGS_DDL.format(table=target))
+            findings = validation.findings.astype({c: "string" for c in FINDING_COLUMNS if c != "row_number"})
+            conn.register("findings", findings.astype({"row_number": "int32"}))
+            select = f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings"
+            rows = (
+                replace_partitions(conn, target, periods, select) if partitioned
+                else replace_table(conn, target, select)
+            )
+            quarantined = validation.quarantined_rows
+            yield dg.MaterializeResult(metadata={
+                **table_metadata(conn, target, rows),
+                "rows_checked": validation.rows_checked,
+                "rows_quarantined": quarantined,
+                "rows_with_warnings_only": len(
+                    validation.findings[ROW_KEY].drop_duplicates()
+                ) - quarantined if rows else 0,
+            })
+        table_failures = validation.table_level_critical_failures
+        yield dg.AssetCheckResult(
+            check_name=CRITICAL_CHECK,
+            passed=not table_failures,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={**_check_metadata(validation, "critical"), "rows_quarantined": quarantined},
+        )
+        yield dg.AssetCheckResult(
+            check_name=WARNING_CHECK,
+            passed=not validation.failed("warning"),
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata=_check_metadata(validation, "warning"),
+        )
+
+    return _asset
+
+
+quarantine_assets = [_quarantine_asset(t) for t in ALL_TABLES]

@@ -1,0 +1,113 @@
+"""Reference dimensions: administrative units, criteria sets, code lists, star bands, periods, KPIs.
+
+They live in the core schema beside the facts that join to them. Administrative units come
+from the GSO list maintained in the `vietnamadminunits` package; the rest from the small
+CSV files carried in `ntm_pipeline/reference_data/`. Each is versioned so that the
+post-2025 communes and the 2026-2030 criteria set arrive as new rows, not new tables.
+"""
+
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from ntm_pipeline.partitions import FIRST_YEAR, LAST_YEAR
+from ntm_pipeline.reference import reference_csv_path
+from ntm_pipeline.warehouse import read_sql, replace_table, table_metadata, table_name, warehouse
+
+SQL = Path(__file__).parent / "sql"
+GROUP = "core"
+COMMON = dict(group_name=GROUP, kinds={"duckdb", "sql"}, owners=["team:ntm-data"])
+
+
+def _materialize(duckdb: DuckDBResource, key: dg.AssetKey, sql_file: str, params: dict | None = None, frames: dict | None = None):
+    table = table_name(key)
+    with warehouse(duckdb) as conn:
+        for name, frame in (frames or {}).items():
+            conn.register(name, frame)
+        rows = replace_table(conn, table, read_sql(SQL / sql_file), params)
+        return dg.MaterializeResult(metadata=table_metadata(conn, table, rows))
+
+
+def _csv_dimension(name: str, csv_name: str, description: str, deps: list[str] | None = None):
+    key = dg.AssetKey(["core", name])
+
+    @dg.asset(key=key, description=description, deps=[dg.AssetKey(["core", d]) for d in deps or []], **COMMON)
+    def _asset(duckdb: DuckDBResource) -> dg.MaterializeResult:
+        return _materialize(duckdb, key, f"{name}.sql", {"path": str(reference_csv_path(csv_name))})
+
+    _asset.__name__ = name
+    return _asset
+
+
+dim_code = _csv_dimension(
+    "dim_code", "code_list",
+    "Code lists of the submission template (project categories and statuses, NTM titles, "
+    "criteria sets, producer types, product groups, certifying levels, OCOP events, GAP "
+    "standards), each code with its Vietnamese and English label.",
+)
+dim_code_key = _csv_dimension(
+    "dim_code_key", "code_list",
+    "Every spelling that resolves to a code (the code, its labels, common aliases) as an "
+    "accent-free text key: how 'Đường giao thông nông thôn' in a file becomes 'road'.",
+)
+dim_criteria_set = _csv_dimension(
+    "dim_criteria_set", "criteria_set",
+    "Versioned NTM commune criteria sets: NTM_2021_2025 (Decision 318/QĐ-TTg, 19 criteria) "
+    "with its legal basis and validity; the 2026-2030 set is added as a new row.",
+)
+dim_criterion = _csv_dimension(
+    "dim_criterion", "criterion",
+    "Criteria of each criteria set, numbered within the set, with Vietnamese and English "
+    "names and their group.",
+)
+dim_ocop_star_band = _csv_dimension(
+    "dim_ocop_star_band", "ocop_star_band",
+    "OCOP score bands (Decision 148/QĐ-TTg): 90-100 five stars, 70-89 four, 50-69 three; "
+    "only 3 to 5 stars are certified OCOP products.",
+)
+dim_kpi = _csv_dimension(
+    "dim_kpi", "kpi",
+    "The KPI catalogue of mart.kpi_quarterly: code, unit, whether it is a stock (quarter-end "
+    "value) or a flow (year-to-date sum), how it aggregates from communes, and its meaning.",
+    deps=["dim_code"],
+)
+
+
+@dg.asset(key=dg.AssetKey(["core", "dim_period"]), **COMMON)
+def dim_period(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    """Quarters of both programme periods (2021-2030) with their dates and the periods KPIs
+    compare against: the same quarter last year and the previous quarter."""
+    return _materialize(
+        duckdb, dg.AssetKey(["core", "dim_period"]), "dim_period.sql",
+        {"first_year": FIRST_YEAR, "last_year": LAST_YEAR},
+    )
+
+
+def _admin_units_legacy():
+    import pandas as pd
+    from vietnamadminunits.database import query
+
+    return pd.DataFrame(query("SELECT * FROM admin_units_legacy"))
+
+
+@dg.asset(key=dg.AssetKey(["core", "dim_commune"]), **COMMON)
+def dim_commune(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    """Commune-level units (xã, phường, thị trấn) of the GSO list before the 2025 reform,
+    about 10,040 rows, with district, province and unit type. The GSO code is the key;
+    rows are versioned by era and validity because codes were reused after 1 July 2025."""
+    return _materialize(
+        duckdb, dg.AssetKey(["core", "dim_commune"]), "dim_commune.sql",
+        frames={"admin_units": _admin_units_legacy()},
+    )
+
+
+@dg.asset(key=dg.AssetKey(["core", "dim_commune_alias"]), **COMMON)
+def dim_commune_alias(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    """Accent-free name keys of each commune, including the names of the communes merged
+    into it in 2019-2020, for matching names typed in submissions (codes stay the key)."""
+    return _materialize(
+        duckdb, dg.AssetKey(["core", "dim_commune_alias"]), "dim_commune_alias.sql",
+        frames={"admin_units": _admin_units_legacy()},
+    )

@@ -1,0 +1,69 @@
+"""Staging layer: raw text typed and normalised, codes resolved, nothing dropped yet.
+
+Decimal commas, dd/mm/yyyy dates, "x"/"đạt"/"1" for met, NFD names and "Hoà" spellings
+are all read here, in SQL (see ntm_pipeline/sql/macros.sql). Each row keeps its file,
+sheet and row number, and gains the helper columns the validation rules test.
+"""
+
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, TARGET, SubmissionTable
+from ntm_pipeline.defs.raw.assets import raw_key
+from ntm_pipeline.partitions import partition_periods, quarterly_partitions
+from ntm_pipeline.warehouse import read_sql, replace_partitions, replace_table, table_metadata, table_name, warehouse
+
+SQL = Path(__file__).parent / "sql"
+REFERENCE_DEPS = [dg.AssetKey(["core", n]) for n in ("dim_code_key", "dim_commune", "dim_period")]
+EXTRA_DEPS = {
+    "submission": [dg.AssetKey(["core", "dim_commune_alias"])],
+    "criteria": [dg.AssetKey(["core", "dim_criterion"])],
+    "ocop_product": [dg.AssetKey(["core", "dim_ocop_star_band"])],
+    "target": [dg.AssetKey(["core", "dim_kpi"])],
+}
+
+
+def staging_key(table: SubmissionTable) -> dg.AssetKey:
+    return dg.AssetKey(["staging", table.name])
+
+
+def is_partitioned(table: SubmissionTable) -> bool:
+    """Targets are set per year, in a file of their own; everything else is per quarter."""
+    return table is not TARGET
+
+
+def _staging_asset(table: SubmissionTable) -> dg.AssetsDefinition:
+    key = staging_key(table)
+    partitioned = is_partitioned(table)
+    deps = [raw_key(table), *REFERENCE_DEPS, *EXTRA_DEPS.get(table.name, [])]
+    if partitioned and table is not SUBMISSION:
+        deps.append(raw_key(SUBMISSION))  # detail rows must belong to a submitted commune
+
+    @dg.asset(
+        key=key,
+        deps=deps,
+        group_name="staging",
+        kinds={"duckdb", "sql"},
+        owners=["team:ntm-data"],
+        description=f"{table.description} Typed and normalised from raw.{table.name}; "
+        "every row is kept, with its file, sheet and row number, for validation.",
+        partitions_def=quarterly_partitions if partitioned else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+    )
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+        sql = read_sql(SQL / f"{table.name}.sql")
+        target = table_name(key)
+        with warehouse(duckdb) as conn:
+            if partitioned:
+                rows = replace_partitions(conn, target, partition_periods(context), sql)
+            else:
+                rows = replace_table(conn, target, sql)
+            return dg.MaterializeResult(metadata=table_metadata(conn, target, rows))
+
+    return _asset
+
+
+staging_assets = [_staging_asset(t) for t in ALL_TABLES]

@@ -1,0 +1,25 @@
+-- Certified production areas, typed, with whether the certificate is valid at quarter end.
+SELECT
+    r.period, r.source_file, r.file_hash, r.sheet, r.row_number,
+    commune_code(r.commune_code) AS commune_code,
+    vn_label(r.product) AS product,
+    resolve_code('gap_standard', r.standard) AS standard,
+    parse_decimal(r.area_ha) AS area_ha,
+    clean_text(r.certificate_no) AS certificate_no,
+    parse_date(r.issue_date) AS issue_date,
+    parse_date(r.expiry_date) AS expiry_date,
+    p.end_date AS period_end,
+    parse_date(r.expiry_date) IS NULL OR parse_date(r.issue_date) IS NULL
+        OR parse_date(r.expiry_date) >= parse_date(r.issue_date) AS expiry_after_issue,
+    parse_date(r.issue_date) IS NULL OR parse_date(r.issue_date) <= p.end_date AS issued_by_period_end,
+    EXISTS (SELECT 1 FROM core.dim_commune AS c WHERE c.commune_code = commune_code(r.commune_code)) AS commune_known,
+    EXISTS (SELECT 1 FROM raw.submission AS s
+            WHERE s.period = r.period AND commune_code(s.commune_code) = commune_code(r.commune_code)) AS has_submission,
+    nullif(concat_ws(', ',
+        CASE WHEN r.area_ha IS NOT NULL AND parse_decimal(r.area_ha) IS NULL THEN 'area_ha' END,
+        CASE WHEN r.issue_date IS NOT NULL AND parse_date(r.issue_date) IS NULL THEN 'issue_date' END,
+        CASE WHEN r.expiry_date IS NOT NULL AND parse_date(r.expiry_date) IS NULL THEN 'expiry_date' END
+    ), '') AS unparsed_columns
+FROM raw.certified_area AS r
+JOIN core.dim_period AS p ON p.period = r.period
+WHERE r.period IN (SELECT unnest($periods))

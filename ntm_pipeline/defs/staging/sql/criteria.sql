@@ -1,0 +1,26 @@
+-- Criteria status, typed: one row per commune, criterion and period.
+SELECT
+    r.period, r.source_file, r.file_hash, r.sheet, r.row_number,
+    commune_code(r.commune_code) AS commune_code,
+    resolve_code('criteria_set', r.criteria_set) AS criteria_set,
+    parse_integer(r.criterion_no) AS criterion_no,
+    parse_met(r.met) AS met,
+    vn_label(r.note) AS note,
+    c.commune_code IS NOT NULL AS commune_known,
+    coalesce(c.is_rural_commune, true) AS is_rural_commune,
+    EXISTS (SELECT 1 FROM core.dim_criterion AS k
+            WHERE k.criteria_set = resolve_code('criteria_set', r.criteria_set)
+              AND k.criterion_no = parse_integer(r.criterion_no)) AS criterion_known,
+    EXISTS (SELECT 1 FROM raw.submission AS s
+            WHERE s.period = r.period AND commune_code(s.commune_code) = commune_code(r.commune_code)) AS has_submission,
+    nullif(concat_ws(', ',
+        CASE WHEN r.criterion_no IS NOT NULL AND parse_integer(r.criterion_no) IS NULL THEN 'criterion_no' END,
+        CASE WHEN parse_met(r.met) IS NULL THEN 'met' END
+    ), '') AS unparsed_columns
+FROM raw.criteria AS r
+JOIN core.dim_period AS p ON p.period = r.period
+LEFT JOIN core.dim_commune AS c
+    ON c.commune_code = commune_code(r.commune_code)
+   AND coalesce(c.valid_from, DATE '1900-01-01') <= p.end_date
+   AND coalesce(c.valid_to, DATE '9999-12-31') >= p.end_date
+WHERE r.period IN (SELECT unnest($periods))

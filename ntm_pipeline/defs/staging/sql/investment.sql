@@ -1,0 +1,42 @@
+-- Investment projects, typed: capital by source in million VND.
+WITH typed AS (
+    SELECT
+        r.period, r.source_file, r.file_hash, r.sheet, r.row_number,
+        commune_code(r.commune_code) AS commune_code,
+        clean_text(r.project_code) AS project_code,
+        vn_label(r.project_name) AS project_name,
+        resolve_code('project_category', r.category) AS category,
+        resolve_code('project_status', r.status) AS status,
+        parse_decimal(r.capital_central_budget) AS capital_central_budget,
+        parse_decimal(r.capital_local_budget) AS capital_local_budget,
+        parse_decimal(r.capital_integrated) AS capital_integrated,
+        parse_decimal(r.capital_credit) AS capital_credit,
+        parse_decimal(r.capital_enterprise) AS capital_enterprise,
+        parse_decimal(r.capital_people) AS capital_people,
+        parse_decimal(r.capital_total) AS capital_total_reported,
+        nullif(concat_ws(', ',
+            CASE WHEN r.capital_central_budget IS NOT NULL AND parse_decimal(r.capital_central_budget) IS NULL THEN 'capital_central_budget' END,
+            CASE WHEN r.capital_local_budget IS NOT NULL AND parse_decimal(r.capital_local_budget) IS NULL THEN 'capital_local_budget' END,
+            CASE WHEN r.capital_integrated IS NOT NULL AND parse_decimal(r.capital_integrated) IS NULL THEN 'capital_integrated' END,
+            CASE WHEN r.capital_credit IS NOT NULL AND parse_decimal(r.capital_credit) IS NULL THEN 'capital_credit' END,
+            CASE WHEN r.capital_enterprise IS NOT NULL AND parse_decimal(r.capital_enterprise) IS NULL THEN 'capital_enterprise' END,
+            CASE WHEN r.capital_people IS NOT NULL AND parse_decimal(r.capital_people) IS NULL THEN 'capital_people' END,
+            CASE WHEN r.capital_total IS NOT NULL AND parse_decimal(r.capital_total) IS NULL THEN 'capital_total' END
+        ), '') AS unparsed_columns
+    FROM raw.investment AS r
+    WHERE r.period IN (SELECT unnest($periods))
+)
+SELECT
+    t.* EXCLUDE (unparsed_columns),
+    coalesce(t.capital_central_budget, 0) + coalesce(t.capital_local_budget, 0)
+        + coalesce(t.capital_integrated, 0) + coalesce(t.capital_credit, 0)
+        + coalesce(t.capital_enterprise, 0) + coalesce(t.capital_people, 0) AS capital_total,
+    t.capital_total_reported IS NULL OR abs(t.capital_total_reported - (
+        coalesce(t.capital_central_budget, 0) + coalesce(t.capital_local_budget, 0)
+        + coalesce(t.capital_integrated, 0) + coalesce(t.capital_credit, 0)
+        + coalesce(t.capital_enterprise, 0) + coalesce(t.capital_people, 0))) <= 1 AS capital_total_matches,
+    EXISTS (SELECT 1 FROM core.dim_commune AS c WHERE c.commune_code = t.commune_code) AS commune_known,
+    EXISTS (SELECT 1 FROM raw.submission AS s
+            WHERE s.period = t.period AND commune_code(s.commune_code) = t.commune_code) AS has_submission,
+    t.unparsed_columns
+FROM typed AS t

@@ -1,0 +1,31 @@
+-- OCOP rating events, typed, with the star band their score falls in.
+SELECT
+    r.period, r.source_file, r.file_hash, r.sheet, r.row_number,
+    commune_code(r.commune_code) AS commune_code,
+    clean_text(r.product_code) AS product_code,
+    vn_label(r.product_name) AS product_name,
+    vn_label(r.producer) AS producer,
+    resolve_code('producer_type', r.producer_type) AS producer_type,
+    resolve_code('product_group', r.product_group) AS product_group,
+    parse_decimal(r.score) AS score,
+    parse_integer(r.stars) AS stars,
+    clean_text(r.decision_no) AS decision_no,
+    parse_date(r.decision_date) AS decision_date,
+    resolve_code('certifying_level', r.certifying_level) AS certifying_level,
+    resolve_code('ocop_event', r.event_type) AS event_type,
+    p.end_date AS period_end,
+    parse_decimal(r.score) IS NULL OR b.stars = parse_integer(r.stars) AS stars_match_score,
+    parse_date(r.decision_date) IS NULL OR parse_date(r.decision_date) <= p.end_date AS decided_by_period_end,
+    EXISTS (SELECT 1 FROM core.dim_commune AS c WHERE c.commune_code = commune_code(r.commune_code)) AS commune_known,
+    EXISTS (SELECT 1 FROM raw.submission AS s
+            WHERE s.period = r.period AND commune_code(s.commune_code) = commune_code(r.commune_code)) AS has_submission,
+    nullif(concat_ws(', ',
+        CASE WHEN r.score IS NOT NULL AND parse_decimal(r.score) IS NULL THEN 'score' END,
+        CASE WHEN r.stars IS NOT NULL AND parse_integer(r.stars) IS NULL THEN 'stars' END,
+        CASE WHEN r.decision_date IS NOT NULL AND parse_date(r.decision_date) IS NULL THEN 'decision_date' END
+    ), '') AS unparsed_columns
+FROM raw.ocop_product AS r
+JOIN core.dim_period AS p ON p.period = r.period
+LEFT JOIN core.dim_ocop_star_band AS b
+    ON parse_decimal(r.score) >= b.min_score AND parse_decimal(r.score) < b.max_score_exclusive
+WHERE r.period IN (SELECT unnest($periods))

@@ -1,0 +1,41 @@
+"""Quarterly partitions. Partition keys are the periods themselves: '2024-Q1'."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import dagster as dg
+
+FIRST_YEAR, LAST_YEAR = 2021, 2030  # both NTM programme periods: 2021-2025 and 2026-2030
+
+QUARTERS = [f"{year}-Q{q}" for year in range(FIRST_YEAR, LAST_YEAR + 1) for q in range(1, 5)]
+
+quarterly_partitions = dg.StaticPartitionsDefinition(QUARTERS)
+
+PERIOD_PATTERN = re.compile(r"^(\d{4})-Q([1-4])$")
+
+
+def parse_period(period: str) -> tuple[int, int]:
+    """'2024-Q1' -> (2024, 1); raises ValueError on anything else."""
+    match = PERIOD_PATTERN.match(period)
+    if not match:
+        raise ValueError(f"not a period of the form YYYY-Qn: {period!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def quarter_end(period: str) -> date:
+    year, quarter = parse_period(period)
+    month = quarter * 3
+    return date(year, month, 31 if month in (3, 12) else 30)
+
+
+def shift_period(period: str, quarters: int) -> str:
+    year, quarter = parse_period(period)
+    index = year * 4 + (quarter - 1) + quarters
+    return f"{index // 4}-Q{index % 4 + 1}"
+
+
+def partition_periods(context: dg.AssetExecutionContext) -> list[str]:
+    """The periods a run covers: one partition, or a range in a single-run backfill."""
+    return list(context.partition_keys)

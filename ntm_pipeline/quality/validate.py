@@ -1,0 +1,131 @@
+"""Run a suite over a table's rows and turn GX's results into findings per row.
+
+A finding names the row (period, file, sheet, row number), the column and the value as
+typed in the file, the rule and its severity, and a message in Vietnamese and English.
+Rows with a critical finding are quarantined; warnings are kept and reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from ntm_pipeline.quality.suites import Rule, gx, load_suite, read_rules
+
+ROW_KEY = ["period", "source_file", "sheet", "row_number"]
+# Staging lists here the columns whose text could not be read as a number, date or flag.
+UNPARSED = "unparsed_columns"
+FINDING_COLUMNS = [
+    *ROW_KEY, "commune_code", "column_name", "value", "rule", "severity", "message_vi", "message_en",
+]
+
+
+@dataclass
+class RuleOutcome:
+    rule: Rule
+    success: bool
+    unexpected_count: int
+    row_level: bool
+    observed: object = None
+    rows: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Validation:
+    suite: str
+    rows_checked: int
+    outcomes: list[RuleOutcome]
+    findings: pd.DataFrame
+
+    def failed(self, severity: str) -> list[RuleOutcome]:
+        return [o for o in self.outcomes if not o.success and o.rule.severity == severity]
+
+    @property
+    def table_level_critical_failures(self) -> list[RuleOutcome]:
+        """Critical failures that no row can be quarantined for: the table itself is wrong."""
+        return [o for o in self.failed("critical") if not o.row_level]
+
+    @property
+    def quarantined_rows(self) -> int:
+        critical = self.findings[self.findings["severity"] == "critical"]
+        return len(critical[ROW_KEY].drop_duplicates())
+
+
+def _context():
+    great_expectations = gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = great_expectations.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def validate_rows(suite_name: str, rows: pd.DataFrame, raw_rows: pd.DataFrame, parameters: dict) -> Validation:
+    """Validate `rows` (typed, with ROW_KEY columns) against a suite.
+
+    `raw_rows` holds the same rows as read from the file, so a finding can quote the value
+    the officer typed rather than the value after typing (which is empty when unreadable).
+    """
+    rules = read_rules(suite_name)
+    if rows.empty:
+        return Validation(suite_name, 0, [RuleOutcome(r, True, 0, True) for r in rules], pd.DataFrame(columns=FINDING_COLUMNS))
+    context = _context()
+    batch = (
+        context.data_sources.add_pandas("warehouse")
+        .add_dataframe_asset(suite_name)
+        .add_batch_definition_whole_dataframe("rows")
+        .get_batch(batch_parameters={"dataframe": rows.reset_index(drop=True)})
+    )
+    result = batch.validate(
+        load_suite(suite_name),
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ROW_KEY},
+        expectation_parameters=parameters,
+    )
+    raw_index = raw_rows.set_index(ROW_KEY) if not raw_rows.empty else None
+    outcomes, findings = [], []
+    # GX returns results in suite order; pair them with the rules read from the same JSON.
+    for rule, item in zip(rules, result.results):
+        info = item.result or {}
+        index_list = info.get("unexpected_index_list")
+        outcome = RuleOutcome(
+            rule, bool(item.success), int(info.get("unexpected_count") or 0),
+            row_level=index_list is not None or bool(item.success),
+            observed=info.get("observed_value"),
+        )
+        if item.exception_info and item.exception_info.get("raised_exception"):
+            outcome.success, outcome.row_level = False, False
+            outcome.observed = item.exception_info.get("exception_message")
+        for entry in index_list or []:
+            key = tuple(_plain(entry[k]) for k in ROW_KEY)
+            columns = rule.columns
+            if columns == [UNPARSED]:  # name the columns whose text could not be typed
+                columns = str(entry[UNPARSED]).split(", ")
+            finding = dict(zip(ROW_KEY, key))
+            finding.update(
+                commune_code=_raw_value(raw_index, key, ["commune_code"], {}),
+                column_name=", ".join(columns), value=_raw_value(raw_index, key, columns, entry), rule=rule.name,
+                severity=rule.severity, message_vi=rule.message_vi, message_en=rule.message_en,
+            )
+            findings.append(finding)
+            outcome.rows.append(finding)
+        outcomes.append(outcome)
+    frame = pd.DataFrame.from_records(findings, columns=FINDING_COLUMNS)
+    return Validation(suite_name, len(rows), outcomes, frame)
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _raw_value(raw_index, key, columns, entry) -> str | None:
+    values = []
+    for column in columns:
+        value = None
+        if raw_index is not None and column in raw_index.columns and key in raw_index.index:
+            value = raw_index.at[key, column]
+        elif column in entry:
+            value = entry[column]
+        values.append("" if value is None or (isinstance(value, float) and pd.isna(value)) else str(_plain(value)))
+    joined = " | ".join(values)
+    return joined or None

@@ -1,0 +1,16 @@
+"""Reference lists carried with the package (criteria sets, code lists, KPIs, star bands)."""
+
+from __future__ import annotations
+
+import csv
+
+from ntm_pipeline.settings import REFERENCE_DATA_DIR
+
+
+def reference_csv_path(name: str):
+    return REFERENCE_DATA_DIR / f"{name}.csv"
+
+
+def read_reference_csv(name: str) -> list[dict[str, str]]:
+    with open(reference_csv_path(name), encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))

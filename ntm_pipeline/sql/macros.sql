@@ -1,0 +1,80 @@
+-- Parsing helpers for the habits of real submission files. Created as TEMP macros on
+-- every warehouse connection (see ntm_pipeline/warehouse.py), so they never go stale in
+-- the database file.
+
+-- Trim, fold runs of spaces (including no-break spaces) and compose to NFC.
+CREATE OR REPLACE TEMP MACRO clean_text(x) AS
+    nullif(trim(regexp_replace(nfc_normalize(CAST(x AS VARCHAR)), '[\s\x{00A0}]+', ' ', 'g')), '');
+
+-- A label in one spelling: NFC, and the modern tone-mark placement on open syllables
+-- ("Hoà" -> "Hòa", "Thuỷ" -> "Thủy"), as the GSO list writes names.
+CREATE OR REPLACE TEMP MACRO vn_label(x) AS
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+    regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+        clean_text(x),
+        'oà([^\p{L}]|$)', 'òa\1', 'g'), 'oá([^\p{L}]|$)', 'óa\1', 'g'),
+        'oả([^\p{L}]|$)', 'ỏa\1', 'g'), 'oã([^\p{L}]|$)', 'õa\1', 'g'),
+        'oạ([^\p{L}]|$)', 'ọa\1', 'g'), 'oè([^\p{L}]|$)', 'òe\1', 'g'),
+        'oé([^\p{L}]|$)', 'óe\1', 'g'), 'oẻ([^\p{L}]|$)', 'ỏe\1', 'g'),
+        'oẽ([^\p{L}]|$)', 'õe\1', 'g'), 'oẹ([^\p{L}]|$)', 'ọe\1', 'g'),
+        '([^qQ])uỳ([^\p{L}]|$)', '\1ùy\2', 'g'), '([^qQ])uý([^\p{L}]|$)', '\1úy\2', 'g'),
+        '([^qQ])uỷ([^\p{L}]|$)', '\1ủy\2', 'g'), '([^qQ])uỹ([^\p{L}]|$)', '\1ũy\2', 'g'),
+        '([^qQ])uỵ([^\p{L}]|$)', '\1ụy\2', 'g');
+
+-- A number as typed: "46,5" and "46.5" are 46.5; "1.234,5" is 1234.5; blanks are NULL.
+CREATE OR REPLACE TEMP MACRO parse_decimal(x) AS (
+    WITH t(v) AS (SELECT regexp_replace(clean_text(x), '[\s\x{00A0}]', '', 'g'))
+    SELECT CASE
+        WHEN v IS NULL THEN NULL
+        WHEN contains(v, ',') AND contains(v, '.') THEN TRY_CAST(replace(replace(v, '.', ''), ',', '.') AS DOUBLE)
+        WHEN contains(v, ',') THEN TRY_CAST(replace(v, ',', '.') AS DOUBLE)
+        ELSE TRY_CAST(v AS DOUBLE)
+    END FROM t
+);
+
+-- A whole number, or NULL when the text is not one.
+CREATE OR REPLACE TEMP MACRO parse_integer(x) AS
+    CASE WHEN parse_decimal(x) = floor(parse_decimal(x)) THEN CAST(parse_decimal(x) AS BIGINT) END;
+
+-- A date as dd/mm/yyyy (also with - or .) or ISO yyyy-mm-dd.
+CREATE OR REPLACE TEMP MACRO parse_date(x) AS CAST(coalesce(
+    try_strptime(clean_text(x), '%d/%m/%Y'),
+    try_strptime(clean_text(x), '%Y-%m-%d'),
+    try_strptime(clean_text(x), '%d-%m-%Y'),
+    try_strptime(clean_text(x), '%d.%m.%Y'),
+    try_strptime(clean_text(x), '%Y-%m-%dT%H:%M:%S')
+) AS DATE);
+
+-- Met / not met: x, đạt, 1, có, true mean met; blank, 0, không, chưa đạt, false mean not.
+CREATE OR REPLACE TEMP MACRO parse_met(x) AS CASE
+    WHEN clean_text(x) IS NULL THEN false
+    WHEN text_key(x) IN ('x', 'dat', '1', 'co', 'true', 'yes', 'v', 'met') THEN true
+    WHEN text_key(x) IN ('0', 'khong', 'chua_dat', 'khong_dat', 'false', 'no', 'not_met') THEN false
+END;
+
+-- A reporting period: 2024-Q1, Q1/2024, Quý 1/2024 or Quý I/2024 -> '2024-Q1'.
+CREATE OR REPLACE TEMP MACRO parse_period(x) AS (
+    WITH t(v) AS (SELECT upper(strip_accents(clean_text(x))))
+    SELECT CASE
+        WHEN regexp_full_match(v, '(\d{4})\s*-?\s*Q([1-4])')
+            THEN regexp_extract(v, '(\d{4})', 1) || '-Q' || regexp_extract(v, 'Q([1-4])', 1)
+        WHEN regexp_full_match(v, '(QUY|Q)\s*(I{1,3}|IV|[1-4])\s*[/-]\s*(\d{4})')
+            THEN regexp_extract(v, '(\d{4})', 1) || '-Q' || CASE regexp_extract(v, '(QUY|Q)\s*(I{1,3}|IV|[1-4])', 2)
+                WHEN 'I' THEN '1' WHEN 'II' THEN '2' WHEN 'III' THEN '3' WHEN 'IV' THEN '4'
+                ELSE regexp_extract(v, '(QUY|Q)\s*(I{1,3}|IV|[1-4])', 2) END
+    END FROM t
+);
+
+-- A GSO commune code: digits padded to 5 ("5068" typed as a number is "05068").
+CREATE OR REPLACE TEMP MACRO commune_code(x) AS CASE
+    WHEN regexp_full_match(clean_text(x), '\d{1,5}') THEN lpad(clean_text(x), 5, '0')
+    ELSE clean_text(x)
+END;
+
+-- A coded value: the code whose code, Vietnamese label, English label or alias has the
+-- same text key; otherwise the text as typed, so the validation names the bad value.
+CREATE OR REPLACE TEMP MACRO resolve_code(list_name, x) AS coalesce(
+    (SELECT k.code FROM core.dim_code_key AS k WHERE k.code_list = list_name AND k.key = text_key(x)),
+    clean_text(x)
+);

@@ -1,0 +1,1 @@
+"""Reading and writing submission files in the documented format."""

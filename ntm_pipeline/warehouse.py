@@ -1,0 +1,131 @@
+"""Writing to the DuckDB warehouse: one transaction per table or set of partitions.
+
+Every asset writes through these helpers, so a rerun replaces what it wrote before and a
+failure leaves the last good state. SQL comes from files beside the assets; values are
+always bound parameters. Table names come from asset keys, never from data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from ntm_pipeline.contract import text_key
+
+MACROS_SQL = Path(__file__).parent / "sql" / "macros.sql"
+SCHEMAS = ("raw", "staging", "quarantine", "core", "mart")
+
+
+def prepare_connection(conn: duckdb.DuckDBPyConnection) -> None:
+    """Schemas, the text_key function shared with the file reader, and the parsing macros."""
+    for schema in SCHEMAS:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    try:
+        conn.create_function("text_key", text_key, ["VARCHAR"], "VARCHAR", side_effects=False)
+    except duckdb.CatalogException:
+        pass  # already registered on this connection
+    if table_exists(conn, "core.dim_code_key"):
+        conn.execute(MACROS_SQL.read_text(encoding="utf-8"))
+    else:  # resolve_code needs the code list; everything before it can do without
+        conn.execute(MACROS_SQL.read_text(encoding="utf-8").split("-- A coded value")[0])
+
+
+@contextmanager
+def warehouse(duckdb_resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
+    with duckdb_resource.get_connection() as conn:
+        prepare_connection(conn)
+        yield conn
+
+
+def read_sql(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".")
+    return bool(conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, name],
+    ).fetchone()[0])
+
+
+def table_name(key: dg.AssetKey) -> str:
+    """An asset key [schema, table] is the table it writes."""
+    return ".".join(key.path)
+
+
+def bind(sql: str, params: dict | None) -> dict:
+    """The parameters a statement uses: DuckDB refuses unused ones."""
+    return {k: v for k, v in (params or {}).items() if f"${k}" in sql}
+
+
+def _columns(conn: duckdb.DuckDBPyConnection, query: str, params: dict | None = None) -> list[str]:
+    return [d[0] for d in conn.execute(f"SELECT * FROM ({query}) LIMIT 0", bind(query, params)).description]
+
+
+def replace_table(conn: duckdb.DuckDBPyConnection, table: str, select_sql: str, params: dict | None = None) -> int:
+    """Replace a whole table with the result of a query, atomically."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}", bind(select_sql, params))
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def replace_partitions(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    periods: list[str],
+    select_sql: str,
+    params: dict | None = None,
+) -> int:
+    """Replace the rows of `periods` in a period-partitioned table, atomically.
+
+    The query must return a `period` column and only rows of `periods`. Returns the number
+    of rows now held for those periods.
+    """
+    params = {**(params or {}), "periods": periods}
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        if not table_exists(conn, table):
+            conn.execute(f"CREATE TABLE {table} AS SELECT * FROM ({select_sql}) LIMIT 0", bind(select_sql, params))
+        elif _columns(conn, f"SELECT * FROM {table}") != _columns(conn, select_sql, params):
+            raise RuntimeError(
+                f"{table} has columns {_columns(conn, f'SELECT * FROM {table}')} but the query now gives "
+                f"{_columns(conn, select_sql, params)}: rebuild the warehouse (make clean-warehouse && make run)"
+            )
+        conn.execute(f"DELETE FROM {table} WHERE period IN (SELECT unnest($periods))", {"periods": periods})
+        conn.execute(f"INSERT INTO {table} BY NAME {select_sql}", bind(select_sql, params))
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return conn.execute(
+        f"SELECT count(*) FROM {table} WHERE period IN (SELECT unnest($periods))", {"periods": periods}
+    ).fetchone()[0]
+
+
+def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, rows: int, descriptions: dict[str, str] | None = None) -> dict:
+    """Metadata every table asset reports: its name, row count and column schema."""
+    descriptions = descriptions or {}
+    schema, name = table.split(".")
+    columns = conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, name],
+    ).fetchall()
+    return {
+        "dagster/table_name": table,
+        "dagster/row_count": rows,
+        "dagster/column_schema": dg.TableSchema(
+            columns=[dg.TableColumn(c, t, description=descriptions.get(c)) for c, t in columns]
+        ),
+    }
