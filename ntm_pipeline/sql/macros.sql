@@ -59,10 +59,10 @@ CREATE OR REPLACE TEMP MACRO parse_period(x) AS (
     SELECT CASE
         WHEN regexp_full_match(v, '(\d{4})\s*-?\s*Q([1-4])')
             THEN regexp_extract(v, '(\d{4})', 1) || '-Q' || regexp_extract(v, 'Q([1-4])', 1)
-        WHEN regexp_full_match(v, '(QUY|Q)\s*(I{1,3}|IV|[1-4])\s*[/-]\s*(\d{4})')
-            THEN regexp_extract(v, '(\d{4})', 1) || '-Q' || CASE regexp_extract(v, '(QUY|Q)\s*(I{1,3}|IV|[1-4])', 2)
+        WHEN regexp_full_match(v, '(QUY|Q)\s*(IV|I{1,3}|[1-4])\s*[/-]\s*(\d{4})')
+            THEN regexp_extract(v, '(\d{4})', 1) || '-Q' || CASE regexp_extract(v, '(QUY|Q)\s*(IV|I{1,3}|[1-4])', 2)
                 WHEN 'I' THEN '1' WHEN 'II' THEN '2' WHEN 'III' THEN '3' WHEN 'IV' THEN '4'
-                ELSE regexp_extract(v, '(QUY|Q)\s*(I{1,3}|IV|[1-4])', 2) END
+                ELSE regexp_extract(v, '(QUY|Q)\s*(IV|I{1,3}|[1-4])', 2) END
     END FROM t
 );
 

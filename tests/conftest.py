@@ -1,0 +1,61 @@
+"""Shared fixtures: warehouses built by the real pipeline from real submission files."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+import dagster as dg  # noqa: E402
+from dagster_duckdb import DuckDBResource  # noqa: E402
+
+from ntm_pipeline.resources import SubmissionStore  # noqa: E402
+from ntm_pipeline.run import materialize_periods  # noqa: E402
+from ntm_pipeline.settings import PROJECT_ROOT  # noqa: E402
+
+SAMPLE_RAW = PROJECT_ROOT / "raw"
+SAMPLE_PERIODS = [f"{y}-Q{q}" for y in (2023, 2024) for q in range(1, 5)]
+
+
+def build_warehouse(raw_dir: Path, database: Path, periods: list[str]) -> dg.ExecuteInProcessResult:
+    """Run the whole pipeline over `raw_dir` for `periods` into `database`."""
+    return materialize_periods(
+        periods,
+        dg.DagsterInstance.ephemeral(),
+        resources={
+            "duckdb": DuckDBResource(database=str(database)),
+            "submissions": SubmissionStore(raw_dir=str(raw_dir)),
+        },
+    )
+
+
+def copy_sample(target: Path, periods: list[str], communes: list[str] | None = None) -> Path:
+    """A raw/ folder with some of the sample's submissions (all communes by default) and its targets."""
+    for period in periods:
+        for path in sorted((SAMPLE_RAW / "submissions" / period).glob("*.xlsx")):
+            if communes is None or path.name[:5] in communes:
+                destination = target / "submissions" / period / path.name
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(path, destination)
+    shutil.copytree(SAMPLE_RAW / "targets", target / "targets")
+    return target
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory) -> Path:
+    """The Kim Bôi sample, all eight quarters, materialised into a DuckDB file of its own."""
+    database = tmp_path_factory.mktemp("sample") / "ntm.duckdb"
+    result = build_warehouse(SAMPLE_RAW, database, SAMPLE_PERIODS)
+    assert result.success
+    return database
+
+
+@pytest.fixture
+def sample_db(sample_warehouse):
+    with duckdb.connect(str(sample_warehouse), read_only=True) as conn:
+        yield conn

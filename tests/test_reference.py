@@ -1,0 +1,90 @@
+"""Reference dimensions and the shared parsing rules."""
+
+import duckdb
+import pytest
+
+from ntm_pipeline.contract import text_key
+from ntm_pipeline.warehouse import prepare_connection
+
+
+def test_communes_from_the_gso_package(sample_db):
+    total, rural = sample_db.execute(
+        "SELECT count(*), count(*) FILTER (WHERE is_rural_commune) FROM core.dim_commune"
+    ).fetchone()
+    assert 10_000 <= total <= 10_100
+    kim_boi = sample_db.execute(
+        "SELECT count(*), any_value(province_code), any_value(district_name) FROM core.dim_commune WHERE district_code = '153'"
+    ).fetchone()
+    assert kim_boi == (17, "17", "Kim Bôi")
+    assert rural < total
+
+
+def test_merged_commune_names_resolve_to_their_code(sample_db):
+    codes = dict(sample_db.execute(
+        "SELECT a.alias_key, a.commune_code FROM core.dim_commune_alias AS a JOIN core.dim_commune AS c "
+        "USING (commune_code, admin_era) WHERE c.district_code = '153' AND a.alias_key IN ('hungtien', 'kimtruy', 'mihoa')"
+    ).fetchall())
+    assert codes == {"hungtien": "04987", "kimtruy": "05065", "mihoa": "05083"}
+
+
+def test_criteria_set_is_versioned(sample_db):
+    rows = sample_db.execute(
+        "SELECT criteria_set, count(*) FROM core.dim_criterion GROUP BY 1"
+    ).fetchall()
+    assert rows == [("NTM_2021_2025", 19)]
+    assert sample_db.execute("SELECT criteria_count FROM core.dim_criteria_set").fetchall() == [(19,)]
+
+
+@pytest.mark.parametrize("a, b", [("Hòa", "Hoà"), ("Mỵ Hòa", "MỴ  HOÀ"), ("Thủy", "Thuỷ"), ("Đạt", "dat")])
+def test_text_key_ignores_spelling(a, b):
+    import unicodedata
+
+    assert text_key(a) == text_key(b) == text_key(unicodedata.normalize("NFD", b))
+
+
+@pytest.fixture
+def conn():
+    with duckdb.connect() as connection:
+        prepare_connection(connection)
+        yield connection
+
+
+@pytest.mark.parametrize("text, value", [
+    ("46,5", 46.5), ("46.5", 46.5), ("1.234,5", 1234.5), (" 12 ", 12.0), ("1 234,5", 1234.5),
+    ("abc", None), ("", None),
+])
+def test_parse_decimal(conn, text, value):
+    assert conn.execute("SELECT parse_decimal(?)", [text]).fetchone()[0] == value
+
+
+@pytest.mark.parametrize("text, value", [
+    ("2024-Q1", "2024-Q1"), ("Quý 1/2024", "2024-Q1"), ("Quý IV/2023", "2023-Q4"), ("Q2/2024", "2024-Q2"),
+    ("quý 3 - 2024", "2024-Q3"), ("2024", None),
+])
+def test_parse_period(conn, text, value):
+    assert conn.execute("SELECT parse_period(?)", [text]).fetchone()[0] == value
+
+
+@pytest.mark.parametrize("text, value", [
+    ("x", True), ("Đạt", True), ("đạt", True), ("1", True), ("có", True), (None, False), ("chưa đạt", False),
+    ("0", False), ("maybe", None),
+])
+def test_parse_met(conn, text, value):
+    assert conn.execute("SELECT parse_met(?)", [text]).fetchone()[0] is value
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Hoà", "Hòa"), ("Xuân Thuỷ", "Xuân Thủy"), ("  Mỵ   Hoà ", "Mỵ Hòa"), ("hoàn thành", "hoàn thành"),
+    ("Quý", "Quý"), ("Hoà Bình", "Hòa Bình"),
+])
+def test_vn_label(conn, text, value):
+    import unicodedata
+
+    assert conn.execute("SELECT vn_label(?)", [text]).fetchone()[0] == value
+    assert conn.execute("SELECT vn_label(?)", [unicodedata.normalize("NFD", text)]).fetchone()[0] == value
+
+
+@pytest.mark.parametrize("text, value", [("15/03/2024", "2024-03-15"), ("2024-03-15", "2024-03-15"), ("31/02/2024", None)])
+def test_parse_date(conn, text, value):
+    result = conn.execute("SELECT parse_date(?)", [text]).fetchone()[0]
+    assert (result.isoformat() if result else None) == value
