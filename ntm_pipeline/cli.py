@@ -1,4 +1,5 @@
-"""The `ntm` command: `ntm run` builds the warehouse, `ntm sample` rewrites the sample."""
+"""The `ntm` command: `ntm run` builds the warehouse, `ntm sample` rewrites the sample,
+`ntm docs` refreshes the generated parts of docs/."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="materialise every asset for every quarter found in raw/")
     run.add_argument("--period", action="append", help="only these quarters, e.g. 2024-Q1 (repeatable)")
     commands.add_parser("sample", help="regenerate the Kim Bôi sample and the blank template in raw/")
+    commands.add_parser("docs", help="refresh the generated reference sections of docs/")
     args = parser.parse_args(argv)
+    if args.command == "docs":
+        from ntm_pipeline.docs import write_docs
+
+        for path in write_docs():
+            print(f"updated {path}")
+        return 0
     if args.command == "sample":
         from ntm_pipeline.samples.kim_boi import write_sample
         from ntm_pipeline.settings import raw_dir

@@ -1,0 +1,80 @@
+"""Keep the reference sections of docs/ in step with the code.
+
+The Markdown files are written by hand, except between `<!-- generated:NAME -->` and
+`<!-- /generated:NAME -->` markers, which `ntm docs` fills from the submission contract and
+the reference lists. A test fails when a file is out of date.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ntm_pipeline.contract import ALL_TABLES
+from ntm_pipeline.reference import read_reference_csv
+from ntm_pipeline.settings import PROJECT_ROOT
+
+DOCS = PROJECT_ROOT / "docs"
+
+
+def _tables_section() -> str:
+    parts = []
+    for table in ALL_TABLES:
+        parts.append(f"### {table.sheet_vi} (`{table.name}`)\n\n{table.description}\n")
+        parts.append("| Vietnamese header | English name | kind | required | meaning |")
+        parts.append("|---|---|---|---|---|")
+        for c in table.columns:
+            kind = f"code: {c.code_list}" if c.code_list else c.kind
+            parts.append(f"| {c.header_vi} | `{c.name}` | {kind} | {'yes' if c.required else ''} | {c.description} |")
+        parts.append("")
+    return "\n".join(parts).rstrip()
+
+
+def _code_lists_section() -> str:
+    rows = read_reference_csv("code_list")
+    parts = []
+    for name in dict.fromkeys(r["code_list"] for r in rows):
+        parts.append(f"**{name}**\n\n| code | Vietnamese label | English label | also accepted |\n|---|---|---|---|")
+        for r in (r for r in rows if r["code_list"] == name):
+            aliases = ", ".join(a for a in (r["aliases"] or "").split("|") if a)
+            parts.append(f"| `{r['code']}` | {r['label_vi']} | {r['label_en']} | {aliases} |")
+        parts.append("")
+    return "\n".join(parts).rstrip()
+
+
+def _kpis_section() -> str:
+    parts = ["| code | unit | stock or flow | from communes | name (vi) | definition |", "|---|---|---|---|---|---|"]
+    for r in read_reference_csv("kpi"):
+        code = f"`{r['kpi_code']}.<category>`" if r["breakdown"] else f"`{r['kpi_code']}`"
+        parts.append(
+            f"| {code} | {r['unit']} | {r['measure']} | {r['aggregation']} | {r['name_vi']} | {r['description_en']} |"
+        )
+    return "\n".join(parts)
+
+
+SECTIONS = {
+    "submission-format.md": {"tables": _tables_section, "code-lists": _code_lists_section},
+    "kpis.md": {"kpis": _kpis_section},
+}
+
+
+def render(text: str, sections: dict) -> str:
+    for name, build in sections.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)
+        if not pattern.search(text):
+            raise ValueError(f"missing <!-- generated:{name} --> markers")
+        text = pattern.sub(lambda m: m.group(1) + build() + "\n" + m.group(2), text)
+    return text
+
+
+def stale_docs() -> list[Path]:
+    return [DOCS / f for f, s in SECTIONS.items() if (DOCS / f).read_text(encoding="utf-8") != render((DOCS / f).read_text(encoding="utf-8"), s)]
+
+
+def write_docs() -> list[Path]:
+    written = []
+    for file, sections in SECTIONS.items():
+        path = DOCS / file
+        path.write_text(render(path.read_text(encoding="utf-8"), sections), encoding="utf-8")
+        written.append(path)
+    return written
