@@ -161,6 +161,20 @@ ALL_TABLES: tuple[SubmissionTable, ...] = (*SUBMISSION_TABLES, TARGET)
 
 # Columns every raw table carries to say where each row came from.
 PROVENANCE_COLUMNS = ("period", "source_file", "file_hash", "sheet", "row_number", "run_id")
+PROVENANCE_DESCRIPTIONS = {
+    "period": "Quarter the file was dropped for (its folder under raw/submissions/), e.g. 2024-Q1.",
+    "source_file": "Path of the file under raw/.",
+    "file_hash": "SHA-256 of the file's bytes.",
+    "sheet": "Sheet name, or the CSV file name.",
+    "row_number": "Row number in the sheet or CSV file, as the officer sees it (header rows included).",
+    "run_id": "Dagster run that loaded the row.",
+    "loaded_at": "When the row was loaded (UTC).",
+}
+
+
+def column_descriptions(table: "SubmissionTable") -> dict[str, str]:
+    """Descriptions of a table's columns, for the column schema shown in Dagster."""
+    return {**PROVENANCE_DESCRIPTIONS, **{c.name: c.description for c in table.columns}}
 
 
 def text_key(value: str) -> str:

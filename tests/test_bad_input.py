@@ -28,6 +28,11 @@ def bad_warehouse(tmp_path_factory):
     })
     tables["criteria"][19 - 1:] = [{"criteria_set": "NTM_2021_2025", "criterion_no": 20, "met": "x"}]
     save_reproducibly(build_workbook(tables), folder / "05035-kim-lap.xlsx")
+    # A file dropped in the wrong quarter's folder: its header is quarantined, and with it every row.
+    unit = next(u for u in sample.units if u.code == "05086")
+    tables, _ = sample.submission(unit, PERIODS.index(PERIOD))
+    tables["submission"][0]["reporting_period"] = "Quý 4/2023"
+    save_reproducibly(build_workbook(tables), folder / "05086-nuong-dam.xlsx")
     database = raw.parent / "bad.duckdb"
     result = build_warehouse(raw, database, [PERIOD])
     with duckdb.connect(str(database), read_only=True) as conn:
@@ -94,11 +99,31 @@ def test_every_other_row_lands(bad_warehouse):
 
 
 def test_critical_check_passes_once_bad_rows_are_quarantined(bad_warehouse):
-    result, _ = bad_warehouse
+    result, conn = bad_warehouse
     evaluations = {
         (e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()
     }
     check = evaluations[("quarantine/investment", "published_rows_pass_critical_rules")]
     assert check.passed
-    assert check.metadata["rows_quarantined"].value == 2
+    quarantined = conn.execute(
+        "SELECT count(DISTINCT (source_file, row_number)) FILTER (WHERE commune_code = '05035'), "
+        "count(DISTINCT (source_file, row_number)) FROM quarantine.investment WHERE severity = 'critical'"
+    ).fetchone()
+    assert quarantined[0] == 2  # the unknown category and the text in a number column
+    assert check.metadata["rows_quarantined"].value == quarantined[1] > 2  # and the orphaned 05086 rows
     assert "category" in check.metadata["failed_rules"].value
+
+
+def test_file_of_another_quarter_is_kept_out_whole(bad_warehouse):
+    _, conn = bad_warehouse
+    header = finding(conn, "submission", "reporting_period, period")
+    assert [(r[0], r[3], r[6]) for r in header] == [
+        ("submissions/2024-Q1/05086-nuong-dam.xlsx", "Quý 4/2023 | 2024-Q1",
+         "Reporting period in the file differs from the period folder it was dropped in")]
+    staged, orphaned = conn.execute(
+        "SELECT (SELECT count(*) FROM staging.criteria WHERE commune_code = '05086'), "
+        "(SELECT count(*) FROM quarantine.criteria WHERE commune_code = '05086' AND column_name = 'commune_code')"
+    ).fetchone()
+    assert staged == orphaned == 19
+    published = conn.execute("SELECT count(*) FROM core.fact_criteria_snapshot WHERE commune_code = '05086'").fetchone()[0]
+    assert published == 0

@@ -13,7 +13,7 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from ntm_pipeline.contract import PROVENANCE_COLUMNS, SUBMISSION_TABLES, TARGET, SubmissionTable
+from ntm_pipeline.contract import PROVENANCE_COLUMNS, SUBMISSION_TABLES, TARGET, SubmissionTable, column_descriptions
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
 from ntm_pipeline.resources import SubmissionStore
 from ntm_pipeline.submissions.reader import (
@@ -162,7 +162,9 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
             conn.execute(_raw_ddl(table))
             conn.register("incoming_rows", _frame(table, good, root, context.run_id, loaded_at))
             rows = replace_partitions(conn, name, periods, "SELECT * FROM incoming_rows")
-            yield dg.MaterializeResult(asset_key=raw_key(table), metadata=table_metadata(conn, name, rows))
+            yield dg.MaterializeResult(
+                asset_key=raw_key(table), metadata=table_metadata(conn, name, rows, column_descriptions(table))
+            )
 
 
 @dg.asset(key=raw_key(TARGET), group_name=GROUP, kinds={"duckdb", "csv"}, owners=OWNERS)
@@ -180,6 +182,6 @@ def raw_target(context: dg.AssetExecutionContext, duckdb: DuckDBResource, submis
         conn.register("incoming_rows", frame)
         rows = replace_table(conn, "raw.target", "SELECT * FROM incoming_rows")
         return dg.MaterializeResult(metadata={
-            **table_metadata(conn, "raw.target", rows),
+            **table_metadata(conn, "raw.target", rows, column_descriptions(TARGET)),
             "files_rejected": sum(1 for f in files if f.error),
         })

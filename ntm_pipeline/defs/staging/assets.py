@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, TARGET, SubmissionTable
+from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, TARGET, SubmissionTable, column_descriptions
 from ntm_pipeline.defs.raw.assets import raw_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
 from ntm_pipeline.warehouse import read_sql, replace_partitions, replace_table, table_metadata, table_name, warehouse
@@ -40,7 +40,8 @@ def _staging_asset(table: SubmissionTable) -> dg.AssetsDefinition:
     partitioned = is_partitioned(table)
     deps = [raw_key(table), *REFERENCE_DEPS, *EXTRA_DEPS.get(table.name, [])]
     if partitioned and table is not SUBMISSION:
-        deps.append(raw_key(SUBMISSION))  # detail rows must belong to a submitted commune
+        # Detail rows count only for a commune whose header row passed validation.
+        deps += [staging_key(SUBMISSION), dg.AssetKey(["quarantine", SUBMISSION.name])]
 
     @dg.asset(
         key=key,
@@ -61,7 +62,7 @@ def _staging_asset(table: SubmissionTable) -> dg.AssetsDefinition:
                 rows = replace_partitions(conn, target, partition_periods(context), sql)
             else:
                 rows = replace_table(conn, target, sql)
-            return dg.MaterializeResult(metadata=table_metadata(conn, target, rows))
+            return dg.MaterializeResult(metadata=table_metadata(conn, target, rows, column_descriptions(table)))
 
     return _asset
 
