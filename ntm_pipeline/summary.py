@@ -25,7 +25,10 @@ def print_summary(result: dg.ExecuteInProcessResult, periods: list[str], elapsed
             print(f"  failed: {evaluation.asset_key.to_user_string()} {evaluation.check_name} ({evaluation.severity.value})")
     for event in result.all_events:
         if event.is_step_failure:
-            print(f"  step failed: {event.step_key}: {event.event_specific_data.error.message.strip()}")
+            error = event.event_specific_data.error
+            while error.cause is not None:  # the user code's own exception, not Dagster's wrapper
+                error = error.cause
+            print(f"  step failed: {event.step_key}: {error.message.strip()}")
     with duckdb.connect(str(settings.warehouse_path())) as conn:
         loaded = [r[0] for r in conn.execute(
             "SELECT DISTINCT period FROM core.fact_commune_status ORDER BY 1"

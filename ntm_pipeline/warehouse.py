@@ -29,10 +29,12 @@ def prepare_connection(conn: duckdb.DuckDBPyConnection) -> None:
         conn.create_function("text_key", text_key, ["VARCHAR"], "VARCHAR", side_effects=False)
     except duckdb.CatalogException:
         pass  # already registered on this connection
-    if table_exists(conn, "core.dim_code_key"):
-        conn.execute(MACROS_SQL.read_text(encoding="utf-8"))
-    else:  # resolve_code needs the code list; everything before it can do without
-        conn.execute(MACROS_SQL.read_text(encoding="utf-8").split("-- A coded value")[0])
+    # DuckDB binds a macro's tables when it is created, so a block of macros that reads
+    # warehouse tables ("-- @needs schema.table ...") is created once those tables exist.
+    for block in MACROS_SQL.read_text(encoding="utf-8").split("\n-- @needs "):
+        needs, _, body = block.partition("\n") if block.startswith(("core.", "staging.", "quarantine.")) else ("", "", block)
+        if all(table_exists(conn, t) for t in needs.split()):
+            conn.execute(body)
 
 
 @contextmanager
@@ -46,12 +48,17 @@ def read_sql(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params=None):
+    """The single value a query returns. Fetches every row: DuckDB refuses other work on a
+    connection (registering a frame, say) while a result is only partly fetched."""
+    return conn.execute(sql, params or []).fetchall()[0][0]
+
+
 def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".")
-    return bool(conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, name],
-    ).fetchone()[0])
+    return bool(scalar(
+        conn, "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+    ))
 
 
 def table_name(key: dg.AssetKey) -> str:
@@ -77,7 +84,7 @@ def replace_table(conn: duckdb.DuckDBPyConnection, table: str, select_sql: str, 
     except Exception:
         conn.execute("ROLLBACK")
         raise
-    return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return scalar(conn, f"SELECT count(*) FROM {table}")
 
 
 def replace_partitions(
@@ -108,9 +115,7 @@ def replace_partitions(
     except Exception:
         conn.execute("ROLLBACK")
         raise
-    return conn.execute(
-        f"SELECT count(*) FROM {table} WHERE period IN (SELECT unnest($periods))", {"periods": periods}
-    ).fetchone()[0]
+    return scalar(conn, f"SELECT count(*) FROM {table} WHERE period IN (SELECT unnest($periods))", {"periods": periods})
 
 
 def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, rows: int, descriptions: dict[str, str] | None = None) -> dict:
@@ -129,3 +134,25 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, rows: int, descr
             columns=[dg.TableColumn(c, t, description=descriptions.get(c)) for c, t in columns]
         ),
     }
+
+
+def materialize_sql(
+    duckdb_resource: DuckDBResource,
+    table: str,
+    sql_file: Path,
+    periods: list[str] | None = None,
+    params: dict | None = None,
+    frames: dict | None = None,
+    descriptions: dict[str, str] | None = None,
+) -> dg.MaterializeResult:
+    """Write the result of a SQL file to `table`: the rows of `periods`, or the whole table
+    when `periods` is None. `frames` are pandas frames the query reads by name."""
+    sql = read_sql(sql_file)
+    with warehouse(duckdb_resource) as conn:
+        for name, frame in (frames or {}).items():
+            conn.register(name, frame)
+        if periods is None:
+            rows = replace_table(conn, table, sql, params)
+        else:
+            rows = replace_partitions(conn, table, periods, sql, params)
+        return dg.MaterializeResult(metadata=table_metadata(conn, table, rows, descriptions))

@@ -1,6 +1,6 @@
 -- Parsing helpers for the habits of real submission files. Created as TEMP macros on
 -- every warehouse connection (see ntm_pipeline/warehouse.py), so they never go stale in
--- the database file.
+-- the database file. A block headed "-- @needs <tables>" is created once those exist.
 
 -- Trim, fold runs of spaces (including no-break spaces) and compose to NFC.
 CREATE OR REPLACE TEMP MACRO clean_text(x) AS
@@ -72,9 +72,30 @@ CREATE OR REPLACE TEMP MACRO commune_code(x) AS CASE
     ELSE clean_text(x)
 END;
 
+-- @needs core.dim_code_key
 -- A coded value: the code whose code, Vietnamese label, English label or alias has the
 -- same text key; otherwise the text as typed, so the validation names the bad value.
 CREATE OR REPLACE TEMP MACRO resolve_code(list_name, x) AS coalesce(
     (SELECT k.code FROM core.dim_code_key AS k WHERE k.code_list = list_name AND k.key = text_key(x)),
     clean_text(x)
+);
+
+-- @needs core.dim_commune core.dim_period
+-- The commune code is in the GSO list in force at the end of the period.
+CREATE OR REPLACE TEMP MACRO commune_known(code, p) AS EXISTS (
+    SELECT 1 FROM core.dim_commune AS c JOIN core.dim_period AS d ON d.period = p
+    WHERE c.commune_code = code
+      AND coalesce(c.valid_from, DATE '1900-01-01') <= d.end_date
+      AND coalesce(c.valid_to, DATE '9999-12-31') >= d.end_date
+);
+
+-- @needs staging.submission quarantine.submission
+-- The commune's submission header for the period passed validation: its detail rows count.
+CREATE OR REPLACE TEMP MACRO has_valid_header(p, code) AS EXISTS (
+    SELECT 1 FROM staging.submission AS s
+    WHERE s.period = p AND s.commune_code = code
+      AND NOT EXISTS (
+          SELECT 1 FROM quarantine.submission AS q
+          WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
+            AND q.sheet = s.sheet AND q.row_number = s.row_number)
 );

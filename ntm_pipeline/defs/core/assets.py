@@ -14,7 +14,7 @@ from ntm_pipeline.contract import CERTIFIED_AREA, CRITERIA, INVESTMENT, OCOP_PRO
 from ntm_pipeline.defs.quarantine.assets import quarantine_key
 from ntm_pipeline.defs.staging.assets import staging_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
-from ntm_pipeline.warehouse import read_sql, replace_partitions, replace_table, table_metadata, warehouse
+from ntm_pipeline.warehouse import materialize_sql
 
 SQL = Path(__file__).parent / "sql"
 COMMUNE_STATUS = dg.AssetKey(["core", "fact_commune_status"])
@@ -38,14 +38,10 @@ def _fact(name: str, source: SubmissionTable, description: str, extra_deps: list
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        sql = read_sql(SQL / f"{name}.sql")
-        table = f"core.{name}"
-        with warehouse(duckdb) as conn:
-            if partitioned:
-                rows = replace_partitions(conn, table, partition_periods(context), sql)
-            else:
-                rows = replace_table(conn, table, sql)
-            return dg.MaterializeResult(metadata=table_metadata(conn, table, rows))
+        return materialize_sql(
+            duckdb, f"core.{name}", SQL / f"{name}.sql",
+            periods=partition_periods(context) if partitioned else None,
+        )
 
     return _asset
 

@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
-from ntm_pipeline.warehouse import read_sql, replace_partitions, table_metadata, warehouse
+from ntm_pipeline.warehouse import materialize_sql
 
 SQL = Path(__file__).parent / "sql"
 
@@ -50,7 +50,7 @@ def kpi_quarterly(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> 
     year's target. Capital, projects by category and status, VietGAP and GlobalGAP areas,
     cooperatives and farms, OCOP products, criteria met and NTM titles: the figures of the
     district's quarterly report."""
-    periods = partition_periods(context)
-    with warehouse(duckdb) as conn:
-        rows = replace_partitions(conn, "mart.kpi_quarterly", periods, read_sql(SQL / "kpi_quarterly.sql"))
-        return dg.MaterializeResult(metadata=table_metadata(conn, "mart.kpi_quarterly", rows, KPI_COLUMNS))
+    return materialize_sql(
+        duckdb, "mart.kpi_quarterly", SQL / "kpi_quarterly.sql",
+        periods=partition_periods(context), descriptions=KPI_COLUMNS,
+    )

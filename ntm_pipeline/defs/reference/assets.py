@@ -14,7 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.partitions import FIRST_YEAR, LAST_YEAR
 from ntm_pipeline.reference import reference_csv_path
-from ntm_pipeline.warehouse import read_sql, replace_table, table_metadata, table_name, warehouse
+from ntm_pipeline.warehouse import materialize_sql, table_name
 
 SQL = Path(__file__).parent / "sql"
 GROUP = "core"
@@ -22,12 +22,7 @@ COMMON = dict(group_name=GROUP, kinds={"duckdb", "sql"}, owners=["team:ntm-data"
 
 
 def _materialize(duckdb: DuckDBResource, key: dg.AssetKey, sql_file: str, params: dict | None = None, frames: dict | None = None):
-    table = table_name(key)
-    with warehouse(duckdb) as conn:
-        for name, frame in (frames or {}).items():
-            conn.register(name, frame)
-        rows = replace_table(conn, table, read_sql(SQL / sql_file), params)
-        return dg.MaterializeResult(metadata=table_metadata(conn, table, rows))
+    return materialize_sql(duckdb, table_name(key), SQL / sql_file, params=params, frames=frames)
 
 
 def _csv_dimension(name: str, csv_name: str, description: str, deps: list[str] | None = None):

@@ -14,7 +14,7 @@ from dagster_duckdb import DuckDBResource
 from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, TARGET, SubmissionTable, column_descriptions
 from ntm_pipeline.defs.raw.assets import raw_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
-from ntm_pipeline.warehouse import read_sql, replace_partitions, replace_table, table_metadata, table_name, warehouse
+from ntm_pipeline.warehouse import materialize_sql, table_name
 
 SQL = Path(__file__).parent / "sql"
 REFERENCE_DEPS = [dg.AssetKey(["core", n]) for n in ("dim_code_key", "dim_commune", "dim_period")]
@@ -55,14 +55,11 @@ def _staging_asset(table: SubmissionTable) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        sql = read_sql(SQL / f"{table.name}.sql")
-        target = table_name(key)
-        with warehouse(duckdb) as conn:
-            if partitioned:
-                rows = replace_partitions(conn, target, partition_periods(context), sql)
-            else:
-                rows = replace_table(conn, target, sql)
-            return dg.MaterializeResult(metadata=table_metadata(conn, target, rows, column_descriptions(table)))
+        return materialize_sql(
+            duckdb, table_name(key), SQL / f"{table.name}.sql",
+            periods=partition_periods(context) if partitioned else None,
+            descriptions=column_descriptions(table),
+        )
 
     return _asset
 

@@ -12,12 +12,8 @@ SELECT
     parse_date(r.expiry_date) IS NULL OR parse_date(r.issue_date) IS NULL
         OR parse_date(r.expiry_date) >= parse_date(r.issue_date) AS expiry_after_issue,
     parse_date(r.issue_date) IS NULL OR parse_date(r.issue_date) <= p.end_date AS issued_by_period_end,
-    EXISTS (SELECT 1 FROM core.dim_commune AS c WHERE c.commune_code = commune_code(r.commune_code)) AS commune_known,
-    EXISTS (SELECT 1 FROM staging.submission AS s
-            WHERE s.period = r.period AND s.commune_code = commune_code(r.commune_code)
-              AND NOT EXISTS (SELECT 1 FROM quarantine.submission AS q
-                              WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
-                                AND q.sheet = s.sheet AND q.row_number = s.row_number)) AS has_submission,
+    commune_known(commune_code(r.commune_code), r.period) AS commune_known,
+    has_valid_header(r.period, commune_code(r.commune_code)) AS has_submission,
     nullif(concat_ws(', ',
         CASE WHEN r.area_ha IS NOT NULL AND parse_decimal(r.area_ha) IS NULL THEN 'area_ha' END,
         CASE WHEN r.issue_date IS NOT NULL AND parse_date(r.issue_date) IS NULL THEN 'issue_date' END,

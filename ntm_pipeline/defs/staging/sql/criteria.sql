@@ -11,11 +11,7 @@ SELECT
     EXISTS (SELECT 1 FROM core.dim_criterion AS k
             WHERE k.criteria_set = resolve_code('criteria_set', r.criteria_set)
               AND k.criterion_no = parse_integer(r.criterion_no)) AS criterion_known,
-    EXISTS (SELECT 1 FROM staging.submission AS s
-            WHERE s.period = r.period AND s.commune_code = commune_code(r.commune_code)
-              AND NOT EXISTS (SELECT 1 FROM quarantine.submission AS q
-                              WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
-                                AND q.sheet = s.sheet AND q.row_number = s.row_number)) AS has_submission,
+    has_valid_header(r.period, commune_code(r.commune_code)) AS has_submission,
     nullif(concat_ws(', ',
         CASE WHEN r.criterion_no IS NOT NULL AND parse_integer(r.criterion_no) IS NULL THEN 'criterion_no' END,
         CASE WHEN parse_met(r.met) IS NULL THEN 'met' END

@@ -35,11 +35,7 @@ SELECT
         coalesce(t.capital_central_budget, 0) + coalesce(t.capital_local_budget, 0)
         + coalesce(t.capital_integrated, 0) + coalesce(t.capital_credit, 0)
         + coalesce(t.capital_enterprise, 0) + coalesce(t.capital_people, 0))) <= 1 AS capital_total_matches,
-    EXISTS (SELECT 1 FROM core.dim_commune AS c WHERE c.commune_code = t.commune_code) AS commune_known,
-    EXISTS (SELECT 1 FROM staging.submission AS s
-            WHERE s.period = t.period AND s.commune_code = t.commune_code
-              AND NOT EXISTS (SELECT 1 FROM quarantine.submission AS q
-                              WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
-                                AND q.sheet = s.sheet AND q.row_number = s.row_number)) AS has_submission,
+    commune_known(t.commune_code, t.period) AS commune_known,
+    has_valid_header(t.period, t.commune_code) AS has_submission,
     t.unparsed_columns
 FROM typed AS t

@@ -16,12 +16,8 @@ SELECT
     p.end_date AS period_end,
     parse_decimal(r.score) IS NULL OR b.stars = parse_integer(r.stars) AS stars_match_score,
     parse_date(r.decision_date) IS NULL OR parse_date(r.decision_date) <= p.end_date AS decided_by_period_end,
-    EXISTS (SELECT 1 FROM core.dim_commune AS c WHERE c.commune_code = commune_code(r.commune_code)) AS commune_known,
-    EXISTS (SELECT 1 FROM staging.submission AS s
-            WHERE s.period = r.period AND s.commune_code = commune_code(r.commune_code)
-              AND NOT EXISTS (SELECT 1 FROM quarantine.submission AS q
-                              WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
-                                AND q.sheet = s.sheet AND q.row_number = s.row_number)) AS has_submission,
+    commune_known(commune_code(r.commune_code), r.period) AS commune_known,
+    has_valid_header(r.period, commune_code(r.commune_code)) AS has_submission,
     nullif(concat_ws(', ',
         CASE WHEN r.score IS NOT NULL AND parse_decimal(r.score) IS NULL THEN 'score' END,
         CASE WHEN r.stars IS NOT NULL AND parse_integer(r.stars) IS NULL THEN 'stars' END,
