@@ -4,10 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 # The Dagster instance lives inside the repo (ignored by git), telemetry off.
-export DAGSTER_HOME := $(CURDIR)/.dagster_home
+export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test dev sample template clean-warehouse
+.PHONY: run test dev sample docs clean-warehouse
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,25 +15,25 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
-
 ## Materialise every asset for every quarter found in raw/ into warehouse/ntm.duckdb.
-run: $(INSTALLED) $(DAGSTER_HOME)/dagster.yaml
+run: $(INSTALLED)
 	$(BIN)/ntm run
 
 ## Run the test suite.
-test: $(INSTALLED) $(DAGSTER_HOME)/dagster.yaml
+test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
 ## Start the Dagster UI on http://127.0.0.1:3000.
-dev: $(INSTALLED) $(DAGSTER_HOME)/dagster.yaml
+dev: $(INSTALLED)
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 ## Regenerate the Kim Bôi sample submissions and the blank template in raw/.
 sample: $(INSTALLED)
 	$(BIN)/ntm sample
+
+## Refresh the generated reference sections of docs/.
+docs: $(INSTALLED)
+	$(BIN)/ntm docs
 
 ## Delete the warehouse file; the next `make run` rebuilds it from raw/.
 clean-warehouse:

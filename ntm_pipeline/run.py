@@ -37,8 +37,7 @@ def materialize_periods(
 
 
 def _home_instance() -> dg.DagsterInstance:
-    home = os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT / ".dagster_home"))
-    os.makedirs(home, exist_ok=True)
+    os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT / "dagster_home"))
     return dg.DagsterInstance.get()
 
 

@@ -67,8 +67,7 @@ def test_every_suite_loads_whole(name):
 
 def test_dagster_loads_the_workspace():
     """What `make dev` loads: the workspace file, through Dagster's own loader."""
-    env = {**os.environ, "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))}
-    os.makedirs(env["DAGSTER_HOME"], exist_ok=True)
+    env = {**os.environ, "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(PROJECT_ROOT / "dagster_home"))}
     result = subprocess.run(
         [os.path.join(os.path.dirname(sys.executable), "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
         cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300,
