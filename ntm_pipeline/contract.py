@@ -49,6 +49,10 @@ SUBMISSION = SubmissionTable(
     (
         COMMUNE_CODE,
         Column("commune_name", "Tên xã", "text", "Commune name as written by the commune (a label; the code is the key)."),
+        Column("district_code", "Mã huyện", "text",
+               "GSO code of the district the commune reports to (3 digits); when given it must be the commune's."),
+        Column("province_code", "Mã tỉnh", "text",
+               "GSO code of the province (2 digits); when given it must be the commune's."),
         Column("reporting_period", "Kỳ báo cáo", "period", "Reporting quarter: 2024-Q1, Q1/2024 or Quý 1/2024.", required=True),
         Column("date_prepared", "Ngày lập", "date", "Date the report was prepared (dd/mm/yyyy)."),
         Column("preparer", "Người lập", "text", "Name of the officer who prepared the report."),
@@ -60,6 +64,9 @@ SUBMISSION = SubmissionTable(
         Column("title_year", "Năm công nhận", "integer", "Year the title in Danh hiệu NTM was recognised."),
         Column("proposed_title", "Danh hiệu đề nghị xét", "code",
                "Title the commune has been proposed for and awaits (blank if none).", code_list="ntm_title"),
+        Column("is_correction", "Báo cáo điều chỉnh", "boolean",
+               "x when this submission corrects one already sent for the same commune and period: "
+               "it replaces it. Blank for a first submission."),
     ),
 )
 
@@ -160,13 +167,16 @@ SUBMISSION_TABLES: tuple[SubmissionTable, ...] = (SUBMISSION, INVESTMENT, CRITER
 ALL_TABLES: tuple[SubmissionTable, ...] = (*SUBMISSION_TABLES, TARGET)
 
 # Columns every raw table carries to say where each row came from.
-PROVENANCE_COLUMNS = ("period", "source_file", "file_hash", "sheet", "row_number", "run_id")
+PROVENANCE_COLUMNS = ("period", "source_file", "file_hash", "batch", "sheet", "row_number", "row_hidden", "run_id")
 PROVENANCE_DESCRIPTIONS = {
     "period": "Quarter the file was dropped for (its folder under raw/submissions/), e.g. 2024-Q1.",
     "source_file": "Path of the file under raw/.",
     "file_hash": "SHA-256 of the file's bytes.",
+    "batch": "The submission the file belongs to: the workbook itself, or the path shared by a set of "
+    "CSV files (export.investment.csv and export.criteria.csv are batch 'export').",
     "sheet": "Sheet name, or the CSV file name.",
     "row_number": "Row number in the sheet or CSV file, as the officer sees it (header rows included).",
+    "row_hidden": "The row was hidden in the workbook.",
     "run_id": "Dagster run that loaded the row.",
     "loaded_at": "When the row was loaded (UTC).",
 }

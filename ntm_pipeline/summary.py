@@ -18,11 +18,12 @@ HEADLINE_KPIS = [
 def print_summary(result: dg.ExecuteInProcessResult, periods: list[str], elapsed: float) -> None:
     print(f"\nntm_pipeline run {result.run_id[:8]}: {'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s")
     evaluations = result.get_asset_check_evaluations()
-    passed = sum(1 for e in evaluations if e.passed)
-    print(f"checks: {passed} passed, {len(evaluations) - passed} failed")
-    for evaluation in evaluations:
-        if not evaluation.passed:
-            print(f"  failed: {evaluation.asset_key.to_user_string()} {evaluation.check_name} ({evaluation.severity.value})")
+    failed = [e for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
+    warned = [e for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.WARN]
+    print(f"checks: {len(evaluations) - len(failed) - len(warned)} passed, {len(failed)} failed, {len(warned)} with warnings")
+    for evaluation in failed + warned:
+        label = "failed" if evaluation in failed else "warning"
+        print(f"  {label}: {evaluation.asset_key.to_user_string()} {evaluation.check_name}")
     for event in result.all_events:
         if event.is_step_failure:
             error = event.event_specific_data.error

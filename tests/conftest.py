@@ -42,7 +42,7 @@ def copy_sample(target: Path, periods: list[str], communes: list[str] | None = N
                 destination = target / "submissions" / period / path.name
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(path, destination)
-    shutil.copytree(SAMPLE_RAW / "targets", target / "targets")
+    shutil.copytree(SAMPLE_RAW / "targets", target / "targets", dirs_exist_ok=True)
     return target
 
 

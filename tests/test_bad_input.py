@@ -1,129 +1,391 @@
-"""Bad input is named where it is, and nothing else is lost."""
+"""A corpus of bad submissions: each ends in quarantine with its exact reason, and every
+other row still lands. One warehouse is built from all of them at once, beside good files,
+and the reconciliation proves that no row is lost."""
+
+import io
+import re
+import zipfile
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from conftest import build_warehouse, copy_sample
-from ntm_pipeline.samples.kim_boi import KimBoiSample, PERIODS
+from ntm_pipeline.contract import INVESTMENT
+from ntm_pipeline.samples.kim_boi import PERIODS, KimBoiSample
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly
 
 PERIOD = "2024-Q1"
-GOOD = ["05068", "05080"]
+GOOD = ["05068", "05080", "05065"]  # sample files copied unchanged (05065 also for 2023-Q4)
+SAMPLE = KimBoiSample()
+UNITS = {u.code: u for u in SAMPLE.units}
+
+
+def tables_of(code: str, period: str = PERIOD) -> dict:
+    tables, _ = SAMPLE.submission(UNITS[code], PERIODS.index(period))
+    return tables
+
+
+def save(tables: dict, path: Path, edit=None) -> None:
+    workbook = build_workbook(tables)
+    if edit:
+        edit(workbook)
+    save_reproducibly(workbook, path)
+
+
+def set_cached_value(path: Path, formula: str, value: str) -> None:
+    """Give a formula cell the value Excel would have stored (openpyxl stores none)."""
+    source = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                data = data.replace(f"<f>{formula}</f><v />".encode(), f"<f>{formula}</f><v>{value}</v>".encode())
+            target.writestr(info, data)
+    path.write_bytes(out.getvalue())
 
 
 @pytest.fixture(scope="module")
-def bad_warehouse(tmp_path_factory):
+def corpus(tmp_path_factory):
     raw = copy_sample(tmp_path_factory.mktemp("raw"), [PERIOD], communes=GOOD)
+    copy_sample(raw, ["2023-Q4"], communes=["05065"])
     folder = raw / "submissions" / PERIOD
-    (folder / "05999-broken.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
+
+    # --- whole files -------------------------------------------------------------------
+    (folder / "corrupt.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
     (folder / "empty.xlsx").write_bytes(b"")
-    sample = KimBoiSample()
-    unit = next(u for u in sample.units if u.code == "05035")
-    tables, _ = sample.submission(unit, PERIODS.index(PERIOD))
-    tables["investment"][0]["category"] = "cầu treo"  # not a category
-    tables["investment"][1]["capital_credit"] = "hai trăm"  # text in a number column
-    tables["certified_area"].append({
-        "product": "Cam", "standard": "VietGAP", "area_ha": "-3", "certificate_no": "X",
-        "issue_date": "01/01/2024", "expiry_date": "01/01/2026",
-    })
-    tables["criteria"][19 - 1:] = [{"criteria_set": "NTM_2021_2025", "criterion_no": 20, "met": "x"}]
-    save_reproducibly(build_workbook(tables), folder / "05035-kim-lap.xlsx")
-    # A file dropped in the wrong quarter's folder: its header is quarantined, and with it every row.
-    unit = next(u for u in sample.units if u.code == "05086")
-    tables, _ = sample.submission(unit, PERIODS.index(PERIOD))
-    tables["submission"][0]["reporting_period"] = "Quý 4/2023"
-    save_reproducibly(build_workbook(tables), folder / "05086-nuong-dam.xlsx")
-    database = raw.parent / "bad.duckdb"
-    result = build_warehouse(raw, database, [PERIOD])
+    t = tables_of("05086")
+    save(t, folder / "missing-sheet.xlsx", edit=lambda wb: wb.remove(wb["Tiêu chí"]))
+    t = tables_of("05077")
+    save(t, folder / "renamed-header.xlsx", edit=lambda wb: wb["Dự án đầu tư"].cell(1, 2, "Mã công trình"))
+    t = tables_of("04984")
+    t["submission"][0]["commune_code"] = "99999"
+    save(t, folder / "unknown-commune.xlsx")
+    t = tables_of("04984")
+    t["submission"][0].update(commune_code="04924", commune_name="Lương Sơn", district_code="153")  # of district 152
+    save(t, folder / "other-district.xlsx")
+    t = tables_of("04990")
+    t["submission"][0]["reporting_period"] = "Quý 4/2023"
+    save(t, folder / "wrong-period.xlsx")
+    t = tables_of("04999")
+    t["submission"][0]["date_prepared"] = "01/12/2023"
+    save(t, folder / "prepared-before-quarter.xlsx")
+    t = tables_of("05017")
+    t["submission"][0]["proposed_title"] = "NTM nâng cao"  # not NTM yet
+    save(t, folder / "proposal-skips-a-title.xlsx")
+    save(tables_of("05035"), folder / "05035-kim-lap.xlsx")
+    save(tables_of("05035"), folder / "05035-kim-lap-copy.xlsx")  # a second first submission
+    t = tables_of("05014")
+    t["submission"] = []
+    save(t, folder / "no-header-row.xlsx")
+    (folder / "legacy.investment.csv").write_bytes(
+        "Mã xã,Mã dự án,Loại công trình,Tình trạng\n05068,X1,road,ongoing\n".encode("cp1258", errors="replace")
+    )
+    with open(folder / "huge.investment.csv", "w", encoding="utf-8") as handle:
+        handle.write("commune_code,project_code,project_name,category,status\n")
+        line = "05068,P{0:07d},Đường giao thông nông thôn xóm Mới nối với trung tâm xã,road,ongoing\n"
+        for i in range(600_000):  # over 50 MB
+            handle.write(line.format(i))
+
+    # --- a correction replaces an earlier file ------------------------------------------
+    t = tables_of("05080")
+    t["submission"][0].update(is_correction="x", farms=9, date_prepared="20/04/2024")
+    save(t, folder / "05080-sao-bay-dieu-chinh.xlsx")
+
+    # --- rows: Nam Thượng's file carries row-level problems, its other rows must land ---
+    t = tables_of("05068")
+    inv = t["investment"] = [row for row in t["investment"] if row]  # no blank rows: row numbers are known
+    inv[1]["capital_total"] = None
+    inv[0]["category"] = "cầu treo"
+    inv[1]["capital_credit"] = "hai trăm"
+    inv[2]["project_code"] = inv[3]["project_code"]
+    inv[4]["capital_total"] = 999_999
+    inv[5]["capital_central_budget"] = "46.5"
+    inv[5]["capital_local_budget"] = "46,5"
+    inv[5]["capital_total"] = None
+    t["criteria"][18] = {"criteria_set": "NTM_2021_2025", "criterion_no": 20, "met": "x"}
+    t["ocop_product"] += [
+        {"product_code": "OCOP02", "product_name": "Mật ong", "stars": 6, "score": 95, "decision_date": "10/01/2024",
+         "event_type": "Công nhận mới"},
+        {"product_code": "OCOP03", "product_name": "Chè", "stars": 4, "score": 55, "decision_date": "10/01/2024",
+         "event_type": "Công nhận mới"},
+        {"product_code": "OCOP04", "product_name": "Rượu", "stars": 3, "score": 60, "decision_date": "01/01/2099",
+         "event_type": "Công nhận mới"},
+        {"product_code": "OCOP05", "product_name": "Măng", "stars": 3, "score": 60, "decision_date": "01/01/2020",
+         "event_type": "Công nhận mới"},
+    ]
+    t["certified_area"] += [
+        {"product": "Cam", "standard": "VietGAP", "area_ha": "-3", "certificate_no": "NEG",
+         "issue_date": "01/01/2024", "expiry_date": "01/01/2026"},
+        {"product": "Cam", "standard": "VietGAP", "area_ha": "5", "certificate_no": "LATE",
+         "issue_date": "15/05/2024", "expiry_date": "14/05/2026"},
+        {"product": "Cam", "standard": "VietGAP", "area_ha": "7", "certificate_no": "OLD",
+         "issue_date": "01/01/2022", "expiry_date": "31/12/2023"},
+        {"product": "Cam", "standard": "VietGAP", "area_ha": "=10+2.5", "certificate_no": "FORMULA",
+         "issue_date": "01/01/2024", "expiry_date": "31/12/2025"},
+    ]
+
+    def merge_and_hide(workbook):
+        sheet = workbook["Dự án đầu tư"]
+        status = INVESTMENT.column_names.index("status") + 1
+        sheet.merge_cells(start_row=8, start_column=status, end_row=10, end_column=status)  # rows 7-9 of data
+        sheet.row_dimensions[12].hidden = True
+
+    path = raw / "submissions" / PERIOD / "05068-nam-thuong.xlsx"
+    save(t, path, edit=merge_and_hide)
+    set_cached_value(path, "10+2.5", "12.5")
+
+    t = tables_of("04978")  # Bo town, reporting rural criteria
+    t["criteria"] = tables_of("05026")["criteria"]
+    save(t, folder / "04978-bo.xlsx")
+    t = tables_of("05026")  # NTM commune that lost a criterion
+    t["criteria"][0]["met"] = None
+    save(t, folder / "05026-vinh-dong.xlsx")
+    t = tables_of("05065")  # criterion met last quarter, lost without a note
+    lost = SAMPLE.criteria_order["05065"][0]  # met in both quarters
+    t["criteria"][lost - 1].update(met=None, note=None)
+    save(t, folder / "05065-kim-boi.xlsx")
+    t = tables_of("05083")  # English headers, NFD name
+    save(t, folder / "05083-english.xlsx", edit=_english_headers)
+
+    database = raw.parent / "corpus.duckdb"
+    result = build_warehouse(raw, database, ["2023-Q4", PERIOD])
     with duckdb.connect(str(database), read_only=True) as conn:
-        yield result, conn
+        yield result, conn, t
 
 
-def test_run_succeeds_and_reports_rejected_files(bad_warehouse):
-    result, conn = bad_warehouse
-    assert result.success
-    rejected = dict(conn.execute(
-        "SELECT source_file, error FROM raw.source_file WHERE status = 'rejected'"
-    ).fetchall())
-    assert set(rejected) == {"submissions/2024-Q1/05999-broken.xlsx", "submissions/2024-Q1/empty.xlsx"}
-    assert rejected["submissions/2024-Q1/empty.xlsx"] == "the file is empty"
-    assert "not a readable .xlsx workbook" in rejected["submissions/2024-Q1/05999-broken.xlsx"]
-    check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "every_file_readable")
-    assert not check.passed
+def _english_headers(workbook):
+    from ntm_pipeline.contract import SUBMISSION_TABLES
+
+    for table in SUBMISSION_TABLES:
+        for index, column in enumerate(table.columns, start=1):
+            workbook[table.sheet_vi].cell(1, index, column.name)
+    import unicodedata
+
+    workbook["Thông tin chung"].cell(2, 2, unicodedata.normalize("NFD", "Mỵ Hòa"))
 
 
-def finding(conn, table, column):
-    return conn.execute(
-        f"SELECT source_file, sheet, row_number, value, severity, message_vi, message_en "
-        f"FROM quarantine.{table} WHERE column_name = ?", [column],
+def quarantined_file(conn, name):
+    rows = conn.execute(
+        "SELECT rule, message_en, message_vi FROM quarantine.source_file WHERE source_file = ?",
+        [f"submissions/{PERIOD}/{name}"],
     ).fetchall()
+    assert len(rows) == 1, rows
+    return rows[0]
 
 
-def test_unknown_category_quarantined_with_place(bad_warehouse):
-    _, conn = bad_warehouse
-    rows = finding(conn, "investment", "category")
-    assert rows == [("submissions/2024-Q1/05035-kim-lap.xlsx", "Dự án đầu tư", 2, "cầu treo", "critical",
-                     "Loại công trình không thuộc danh mục", "Project category is not one of the listed categories")]
+def findings(conn, table, name, column=None):
+    query = (f"SELECT sheet, row_number, column_name, value, rule, severity, message_en FROM quarantine.{table} "
+             "WHERE source_file = ?" + (" AND column_name = ?" if column else "") + " ORDER BY row_number, rule")
+    return conn.execute(query, [f"submissions/{PERIOD}/{name}", *([column] if column else [])]).fetchall()
 
 
-def test_text_in_number_column_quarantined(bad_warehouse):
-    _, conn = bad_warehouse
-    rows = finding(conn, "investment", "capital_credit")
-    assert [(r[2], r[3], r[4]) for r in rows] == [(3, "hai trăm", "critical")]
+# --- whole files -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, rule, message", [
+    ("empty.xlsx", "empty", "the file is empty"),
+    ("missing-sheet.xlsx", "missing_sheet", "the workbook has no sheet 'Tiêu chí' (criteria)"),
+    ("renamed-header.xlsx", "missing_column", "sheet 'Dự án đầu tư' has no column 'Mã dự án' (project_code)"),
+    ("unknown-commune.xlsx", "commune_known",
+     "Commune code is not in the GSO list of administrative units (commune_code: 99999)"),
+    ("other-district.xlsx", "district_matches",
+     "The commune does not belong to the district the file names (district_code: 153)"),
+    ("wrong-period.xlsx", "expect_column_pair_values_to_be_equal(reporting_period, period)",
+     "Reporting period in the file differs from the period folder it was dropped in (reporting_period, period: Quý 4/2023 | 2024-Q1)"),
+    ("prepared-before-quarter.xlsx", "date_prepared_in_or_after_period",
+     "The date prepared is before the reporting period (date_prepared: 01/12/2023)"),
+    ("proposal-skips-a-title.xlsx", "proposal_follows_title",
+     "The proposed title must be the next one above the title held (advanced needs NTM, model needs advanced) (proposed_title: NTM nâng cao)"),
+    ("no-header-row.xlsx", "no_header_row", "The Thông tin chung sheet has no data row for the commune"),
+])
+def test_file_taken_out_whole_with_one_reason(corpus, name, rule, message):
+    _, conn, _ = corpus
+    assert quarantined_file(conn, name)[:2] == (rule, message)
 
 
-def test_negative_area_quarantined(bad_warehouse):
-    _, conn = bad_warehouse
-    rows = finding(conn, "certified_area", "area_ha")
-    assert [(r[1], r[3], r[6]) for r in rows] == [("Vùng sản xuất đạt chứng nhận", "-3", "Area cannot be negative")]
+def test_corrupt_workbook(corpus):
+    _, conn, _ = corpus
+    rule, message, message_vi = quarantined_file(conn, "corrupt.xlsx")
+    assert rule == "unreadable" and message.startswith("not a readable .xlsx workbook")
+    assert message_vi.startswith("không mở được tệp .xlsx")
 
 
-def test_criterion_20_not_in_the_2021_2025_set(bad_warehouse):
-    _, conn = bad_warehouse
-    rows = finding(conn, "criteria", "criterion_no")
-    assert [(r[2], r[3]) for r in rows] == [(20, "20")]
+def test_csv_in_a_legacy_encoding(corpus):
+    _, conn, _ = corpus
+    rule, message, message_vi = quarantined_file(conn, "legacy.investment.csv")
+    assert rule == "not_utf8"
+    assert re.fullmatch(
+        r"the CSV is not UTF-8 \(byte \d+\)\. It looks like a legacy Vietnamese encoding "
+        r"\(Windows-1258 or TCVN3\)\. Save it as 'CSV UTF-8'\.", message)
+    assert "CSV UTF-8" in message_vi
 
 
-def test_every_other_row_lands(bad_warehouse):
-    _, conn = bad_warehouse
-    for table, fact in (("investment", "fact_investment"), ("criteria", "fact_criteria_snapshot")):
-        staged = conn.execute(f"SELECT count(*) FROM staging.{table}").fetchone()[0]
-        quarantined = conn.execute(
-            f"SELECT count(DISTINCT (source_file, sheet, row_number)) FROM quarantine.{table} WHERE severity = 'critical'"
-        ).fetchone()[0]
-        published = conn.execute(f"SELECT count(*) FROM core.{fact}").fetchone()[0]
-        assert quarantined > 0
-        assert published == staged - quarantined
-    assert {r[0] for r in conn.execute("SELECT commune_code FROM core.fact_commune_status").fetchall()} == {
-        "05068", "05080", "05035"}
+def test_file_over_the_size_limit(corpus):
+    _, conn, _ = corpus
+    rule, message, _ = quarantined_file(conn, "huge.investment.csv")
+    assert rule == "too_large"
+    size = re.fullmatch(r"the file is (\d+) MB, over the 25 MB limit \(NTM_MAX_FILE_MB\)", message)
+    assert size and int(size.group(1)) >= 50
 
 
-def test_critical_check_passes_once_bad_rows_are_quarantined(bad_warehouse):
-    result, conn = bad_warehouse
-    evaluations = {
-        (e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()
-    }
+def test_duplicate_submission_quarantines_both(corpus):
+    _, conn, _ = corpus
+    for name in ("05035-kim-lap.xlsx", "05035-kim-lap-copy.xlsx"):
+        assert quarantined_file(conn, name)[0] == "is_duplicate"
+    assert conn.execute("SELECT count(*) FROM core.fact_commune_status WHERE commune_code = '05035'").fetchone()[0] == 0
+
+
+def test_correction_replaces_the_earlier_file(corpus):
+    _, conn, _ = corpus
+    farms, source = conn.execute(
+        "SELECT farms, source_file FROM core.fact_commune_status WHERE period = ? AND commune_code = '05080'", [PERIOD]
+    ).fetchone()
+    assert (farms, source) == (9, f"submissions/{PERIOD}/05080-sao-bay-dieu-chinh.xlsx")
+    superseded = conn.execute(
+        "SELECT sum(rows_superseded), sum(rows_read) FROM core.row_reconciliation WHERE source_file = ?",
+        [f"submissions/{PERIOD}/05080-sao-bay.xlsx"],
+    ).fetchone()
+    assert superseded[0] == superseded[1] > 20
+
+
+# --- rows --------------------------------------------------------------------------------
+
+NAM_THUONG = "05068-nam-thuong.xlsx"
+
+
+@pytest.mark.parametrize("table, column, expected", [
+    ("investment", "category", [("Dự án đầu tư", 2, "category", "cầu treo", "expect_column_values_to_be_in_set(category)",
+                                 "critical", "Project category is not one of the listed categories")]),
+    ("investment", "capital_credit", [("Dự án đầu tư", 3, "capital_credit", "hai trăm", "expect_column_values_to_be_null(unparsed_columns)",
+                                       "critical", "Value cannot be read (a number, date or met flag in the wrong format)")]),
+    ("investment", "capital_total", [("Dự án đầu tư", 6, "capital_total", "999999", "capital_total_matches",
+                                      "critical", "Total capital differs from the sum of its sources")]),
+    ("criteria", "criterion_no", [("Tiêu chí", 20, "criterion_no", "20", "criterion_known", "critical",
+                                   "Criterion number does not exist in the criteria set")]),
+    ("certified_area", "area_ha", [("Vùng sản xuất đạt chứng nhận", None, "area_ha", "-3",
+                                    "expect_column_values_to_be_between(area_ha)", "critical", "Area cannot be negative")]),
+    ("certified_area", "issue_date", [("Vùng sản xuất đạt chứng nhận", None, "issue_date", "15/05/2024", "issued_by_period_end",
+                                       "critical", "Issue date is after the end of the reporting period")]),
+    ("certified_area", "expiry_date", [("Vùng sản xuất đạt chứng nhận", None, "expiry_date", "31/12/2023", "valid_at_period_end",
+                                        "warning", "The certificate expired before the end of the period: its area is not counted")]),
+])
+def test_row_quarantined_with_its_place(corpus, table, column, expected):
+    _, conn, _ = corpus
+    rows = findings(conn, table, NAM_THUONG, column)
+    assert [r if e[1] is not None else (r[0], None, *r[2:]) for r, e in zip(rows, expected)] == expected
+    assert len(rows) == len(expected)
+
+
+def test_duplicate_project_codes(corpus):
+    _, conn, _ = corpus
+    rows = findings(conn, "investment", NAM_THUONG, "period, commune_code, project_code")
+    assert [(r[1], r[4]) for r in rows] == [
+        (4, "expect_compound_columns_to_be_unique(period, commune_code, project_code)"),
+        (5, "expect_compound_columns_to_be_unique(period, commune_code, project_code)"),
+    ]
+    assert rows[0][6] == "Project code is repeated within the commune"
+
+
+def test_ocop_stars_and_dates(corpus):
+    _, conn, _ = corpus
+    rows = conn.execute(
+        "SELECT value, rule, severity FROM quarantine.ocop_product WHERE source_file = ? ORDER BY row_number, rule",
+        [f"submissions/{PERIOD}/{NAM_THUONG}"],
+    ).fetchall()
+    assert rows == [
+        ("6", "expect_column_values_to_be_between(stars)", "critical"),  # six stars
+        ("6", "stars_match_score", "critical"),
+        ("4", "stars_match_score", "critical"),  # four stars for a score of 55
+        ("01/01/2099", "decided_by_period_end", "critical"),  # a decision in the future
+        ("01/01/2020", "current_rating_valid", "warning"),  # certificate over 36 months old
+    ]
+
+
+def test_town_reporting_criteria(corpus):
+    _, conn, _ = corpus
+    rows = findings(conn, "criteria", "04978-bo.xlsx")
+    assert len(rows) == 19
+    assert {(r[4], r[5], r[6]) for r in rows} == {
+        ("is_rural_commune", "critical", "A town or ward does not report rural commune criteria")}
+
+
+def test_ntm_commune_missing_a_criterion_is_a_warning(corpus):
+    _, conn, _ = corpus
+    rows = findings(conn, "submission", "05026-vinh-dong.xlsx")
+    assert [(r[4], r[5]) for r in rows] == [("ntm_meets_all_criteria", "warning")]
+    assert conn.execute("SELECT count(*) FROM core.fact_commune_status WHERE commune_code = '05026'").fetchone()[0] == 1
+
+
+def test_criterion_lost_without_a_note_is_a_warning(corpus):
+    _, conn, _ = corpus
+    rows = findings(conn, "criteria", "05065-kim-boi.xlsx")
+    assert [(r[4], r[5], r[6]) for r in rows] == [
+        ("loss_explained", "warning", "A criterion met last quarter is not met now, with no note saying why")]
+
+
+def test_accepted_habits_land(corpus):
+    """Decimal point and comma, a formula's stored value, merged and hidden cells, English headers, NFD."""
+    _, conn, _ = corpus
+    central, local = conn.execute(
+        "SELECT capital_central_budget, capital_local_budget FROM core.fact_investment WHERE source_file = ? AND row_number = 7",
+        [f"submissions/{PERIOD}/{NAM_THUONG}"],
+    ).fetchone()
+    assert central == local == 46.5
+    statuses = conn.execute(
+        "SELECT list(r.status ORDER BY r.row_number), list(s.status ORDER BY s.row_number) FROM raw.investment AS r "
+        "JOIN staging.investment AS s USING (source_file, row_number) WHERE r.source_file = ? AND r.row_number BETWEEN 8 AND 10",
+        [f"submissions/{PERIOD}/{NAM_THUONG}"],
+    ).fetchone()
+    assert len(set(statuses[0])) == 1 and statuses[0][0] is not None  # the merged value fills the range
+    formula = conn.execute(
+        "SELECT area_ha FROM staging.certified_area WHERE certificate_no = 'FORMULA'").fetchone()[0]
+    assert formula == 12.5
+    hidden = findings(conn, "investment", NAM_THUONG, "row_number")
+    assert [(r[1], r[4], r[5]) for r in hidden] == [(12, "row_visible", "warning")]
+    assert conn.execute(
+        "SELECT count(*) FROM core.fact_investment WHERE source_file = ? AND row_number = 12",
+        [f"submissions/{PERIOD}/{NAM_THUONG}"]).fetchone()[0] == 1
+    english = conn.execute(
+        "SELECT commune_name_reported FROM core.fact_commune_status WHERE source_file LIKE '%05083-english%'"
+    ).fetchone()
+    assert english == ("Mỵ Hòa",)
+    assert findings(conn, "submission", "05083-english.xlsx") == []
+
+
+def test_every_other_row_lands_and_reconciles(corpus):
+    result, conn, _ = corpus
+    assert result.success
+    bad = conn.execute(
+        "SELECT source_file, table_name FROM core.row_reconciliation WHERE rows_unaccounted > 0 OR rows_counted_twice > 0"
+    ).fetchall()
+    assert bad == []
+    # Nam Thượng's file: everything not quarantined is published.
+    read, published, quarantined = conn.execute(
+        "SELECT sum(rows_read), sum(rows_published), sum(rows_quarantined) FROM core.row_reconciliation WHERE source_file = ?",
+        [f"submissions/{PERIOD}/{NAM_THUONG}"],
+    ).fetchone()
+    assert quarantined == 11 and published == read - quarantined
+    # The good communes are whole.
+    for code in ("05068", "05080", "05065", "05083", "05026"):
+        assert conn.execute(
+            "SELECT count(*) FROM core.fact_commune_status WHERE period = ? AND commune_code = ?", [PERIOD, code]
+        ).fetchone()[0] == 1
+    check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "every_row_accounted_for")
+    assert check.passed and check.metadata["rows_unaccounted"].value == 0
+
+
+def test_critical_check_passes_once_bad_rows_are_quarantined(corpus):
+    result, conn, _ = corpus
+    evaluations = {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
     check = evaluations[("quarantine/investment", "published_rows_pass_critical_rules")]
     assert check.passed
     quarantined = conn.execute(
-        "SELECT count(DISTINCT (source_file, row_number)) FILTER (WHERE commune_code = '05035'), "
-        "count(DISTINCT (source_file, row_number)) FROM quarantine.investment WHERE severity = 'critical'"
-    ).fetchone()
-    assert quarantined[0] == 2  # the unknown category and the text in a number column
-    assert check.metadata["rows_quarantined"].value == quarantined[1] > 2  # and the orphaned 05086 rows
-    assert "category" in check.metadata["failed_rules"].value
-
-
-def test_file_of_another_quarter_is_kept_out_whole(bad_warehouse):
-    _, conn = bad_warehouse
-    header = finding(conn, "submission", "reporting_period, period")
-    assert [(r[0], r[3], r[6]) for r in header] == [
-        ("submissions/2024-Q1/05086-nuong-dam.xlsx", "Quý 4/2023 | 2024-Q1",
-         "Reporting period in the file differs from the period folder it was dropped in")]
-    staged, orphaned = conn.execute(
-        "SELECT (SELECT count(*) FROM staging.criteria WHERE commune_code = '05086'), "
-        "(SELECT count(*) FROM quarantine.criteria WHERE commune_code = '05086' AND column_name = 'commune_code')"
-    ).fetchone()
-    assert staged == orphaned == 19
-    published = conn.execute("SELECT count(*) FROM core.fact_criteria_snapshot WHERE commune_code = '05086'").fetchone()[0]
-    assert published == 0
+        "SELECT count(DISTINCT (source_file, row_number)) FROM quarantine.investment WHERE severity = 'critical'"
+    ).fetchone()[0]
+    assert check.metadata["rows_quarantined"].value == quarantined
+    assert "capital_total_matches" in check.metadata["failed_rules"].value
+    sample = check.metadata["sample: expect_column_values_to_be_in_set(category)"].value
+    assert "05068-nam-thuong.xlsx | Dự án đầu tư | 2 | category | cầu treo" in sample
+    warnings = evaluations[("quarantine/investment", "warning_rules")]
+    assert not warnings.passed and "row_visible" in warnings.metadata["failed_rules"].value

@@ -45,6 +45,10 @@ class Rule:
 
     @property
     def name(self) -> str:
+        """A helper column computed for the rule names it (`stars_match_score`); otherwise
+        the expectation and its columns do."""
+        if self.source_column:
+            return self.kwargs["column"]
         return f"{self.expectation_type}({', '.join(self.columns)})"
 
 

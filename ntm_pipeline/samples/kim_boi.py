@@ -23,6 +23,7 @@ from ntm_pipeline.reference import read_reference_csv
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly, write_csv
 
 DISTRICT_CODE = "153"
+PROVINCE_CODE = "17"
 PERIODS = [f"{year}-Q{q}" for year in (2023, 2024) for q in range(1, 5)]
 REPORT_INDEX = PERIODS.index("2024-Q1")
 SEED = 153_2024
@@ -411,6 +412,8 @@ class KimBoiSample:
         header = {
             "commune_code": unit.code,
             "commune_name": self._commune_label(unit, i),
+            "district_code": DISTRICT_CODE if rng.random() < 0.8 else None,
+            "province_code": PROVINCE_CODE if rng.random() < 0.8 else None,
             "reporting_period": period if rng.random() < 0.5 else f"Quý {quarter}/{year}",
             "date_prepared": self._date(end + timedelta(days=rng.randint(5, 15)), text_dates),
             "preparer": rng.choice(PREPARERS),

@@ -90,12 +90,25 @@ CREATE OR REPLACE TEMP MACRO commune_known(code, p) AS EXISTS (
 );
 
 -- @needs staging.submission quarantine.submission
--- The commune's submission header for the period passed validation: its detail rows count.
-CREATE OR REPLACE TEMP MACRO has_valid_header(p, code) AS EXISTS (
+-- The commune's header in the same submission (batch) counts: it is not superseded by a
+-- correction and passed validation. Only then do the commune's detail rows count.
+CREATE OR REPLACE TEMP MACRO has_valid_header(p, code, batch_path) AS EXISTS (
     SELECT 1 FROM staging.submission AS s
-    WHERE s.period = p AND s.commune_code = code
+    WHERE s.period = p AND s.commune_code = code AND s.batch = batch_path AND s.row_status = 'validate'
       AND NOT EXISTS (
           SELECT 1 FROM quarantine.submission AS q
           WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
             AND q.sheet = s.sheet AND q.row_number = s.row_number)
 );
+
+-- @needs staging.submission quarantine.source_file
+-- What becomes of a detail row: its file was taken out whole, its commune's submission was
+-- replaced by a correction, or it is validated row by row.
+CREATE OR REPLACE TEMP MACRO detail_row_status(p, file, batch_path, code) AS CASE
+    WHEN EXISTS (SELECT 1 FROM quarantine.source_file AS f WHERE f.period = p AND f.source_file = file)
+        THEN 'file_quarantined'
+    WHEN EXISTS (SELECT 1 FROM staging.submission AS s
+                 WHERE s.period = p AND s.batch = batch_path AND s.commune_code = code AND s.is_superseded)
+        THEN 'superseded'
+    ELSE 'validate'
+END;

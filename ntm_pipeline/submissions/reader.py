@@ -1,8 +1,9 @@
 """Parse submission files (.xlsx or .csv) into rows keyed by canonical column names.
 
 This is the edge of the pipeline: every value is kept as the text that was read, and
-typing happens later in SQL. A file that cannot be read is reported with a reason instead
-of stopping the others.
+typing happens later in SQL. A file that cannot be taken at all (damaged, empty, too
+large, not UTF-8, a sheet or a required column missing) is reported with one reason, in
+Vietnamese and English, instead of stopping the others.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
+import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
 from ntm_pipeline.contract import (
     SUBMISSION,
+    SUBMISSION_TABLES,
     SubmissionTable,
     header_lookup,
     table_for_name,
@@ -24,6 +29,7 @@ from ntm_pipeline.contract import (
 
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
 HEADER_SEARCH_ROWS = 10  # a template may carry title lines above its header row
+DEFAULT_MAX_FILE_MB = 25  # a commune's quarter fits in well under 1 MB; a province export in a few
 
 
 @dataclass
@@ -32,22 +38,32 @@ class ParsedTable:
     sheet: str
     rows: list[tuple[int, dict[str, str | None]]] = field(default_factory=list)
     ignored_headers: list[str] = field(default_factory=list)
+    hidden_rows: set[int] = field(default_factory=set)
+
+
+class SubmissionFileError(Exception):
+    """A file that cannot be taken at all, with its reason in English and Vietnamese."""
+
+    def __init__(self, code: str, message_en: str, message_vi: str):
+        super().__init__(message_en)
+        self.code, self.message_en, self.message_vi = code, message_en, message_vi
 
 
 @dataclass
 class ParsedFile:
     path: Path
     file_hash: str
+    batch: Path  # the submission this file belongs to: the workbook, or a set of CSV files
     tables: dict[str, ParsedTable] = field(default_factory=dict)
-    error: str | None = None
+    error: SubmissionFileError | None = None
 
     @property
     def row_count(self) -> int:
         return sum(len(t.rows) for t in self.tables.values())
 
 
-class SubmissionFileError(Exception):
-    """A file that cannot be taken at all; the message says why."""
+def max_file_bytes() -> int:
+    return int(float(os.environ.get("NTM_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)) * 1024 * 1024)
 
 
 def file_hash(path: Path) -> str:
@@ -76,16 +92,30 @@ def cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
-def _parse_grid(table: SubmissionTable, sheet: str, grid: list[list[object]]) -> ParsedTable:
+def _parse_grid(table: SubmissionTable, sheet: str, grid: list[list[object]], in_workbook: bool) -> ParsedTable:
     lookup = header_lookup(table)
     header_index, header_map = None, {}
     for index, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
         mapped = {i: lookup[text_key(v)] for i, v in enumerate(row) if v is not None and text_key(v) in lookup}
-        if len(mapped) >= 2 or (len(mapped) == 1 and len(table.columns) == 1):
+        if len(mapped) >= 2:
             header_index, header_map = index, mapped
             break
     if header_index is None:
-        raise SubmissionFileError(f"sheet '{sheet}': no header row with the template's column names")
+        raise SubmissionFileError(
+            "no_header",
+            f"sheet '{sheet}': no header row with the template's column names",
+            f"trang '{sheet}': không có dòng tiêu đề với tên cột của biểu mẫu",
+        )
+    # In a one-commune workbook the detail sheets may omit the commune code: the header's applies.
+    optional_here = {"commune_code"} if in_workbook and table is not SUBMISSION else set()
+    missing = [c for c in table.columns if c.required and c.name not in header_map.values() and c.name not in optional_here]
+    if missing:
+        column = missing[0]
+        raise SubmissionFileError(
+            "missing_column",
+            f"sheet '{sheet}' has no column '{column.header_vi}' ({column.name})",
+            f"trang '{sheet}' thiếu cột '{column.header_vi}'",
+        )
     parsed = ParsedTable(table, sheet)
     parsed.ignored_headers = [
         str(v) for i, v in enumerate(grid[header_index]) if i not in header_map and cell_text(v) is not None
@@ -100,37 +130,108 @@ def _parse_grid(table: SubmissionTable, sheet: str, grid: list[list[object]]) ->
     return parsed
 
 
+def _fill_merged_cells(grid: list[list[object]], merged) -> None:
+    """A merged range holds its value in its first cell; it applies to every cell of it."""
+    for (first_row, first_col), (last_row, last_col) in merged or []:
+        if first_row >= len(grid) or first_col >= len(grid[first_row]):
+            continue
+        value = grid[first_row][first_col]
+        for r in range(first_row, min(last_row, len(grid) - 1) + 1):
+            for c in range(first_col, min(last_col, len(grid[r]) - 1) + 1):
+                grid[r][c] = value
+
+
+def _hidden_rows(path: Path) -> dict[str, set[int]]:
+    """Rows hidden in each sheet (1-based), read from the workbook's XML: calamine does not say."""
+    hidden: dict[str, set[int]] = {}
+    with zipfile.ZipFile(path) as archive:
+        workbook = archive.read("xl/workbook.xml").decode("utf-8")
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+        targets = {m.group(1): m.group(2) for m in re.finditer(r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"', rels)}
+        targets |= {m.group(2): m.group(1) for m in re.finditer(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"', rels)}
+        for match in re.finditer(r'<sheet\b[^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', workbook):
+            name = match.group(1).replace("&amp;", "&").replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
+            target = targets.get(match.group(2), "")
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            if member in archive.namelist():
+                xml = archive.read(member).decode("utf-8", errors="replace")
+                rows = {int(m.group(1)) for m in re.finditer(r'<row\b[^>]*?\br="(\d+)"[^>]*?\bhidden="(?:1|true)"', xml)}
+                rows |= {int(m.group(1)) for m in re.finditer(r'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*?\br="(\d+)"', xml)}
+                hidden[name] = rows
+    return hidden
+
+
 def _read_xlsx(path: Path) -> dict[str, ParsedTable]:
     from python_calamine import CalamineWorkbook
 
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises several types for damaged files
-        raise SubmissionFileError(f"not a readable .xlsx workbook ({exc})") from exc
+        hidden = _hidden_rows(path)
+    except Exception as exc:  # calamine and zipfile raise several types for damaged files
+        raise SubmissionFileError(
+            "unreadable", f"not a readable .xlsx workbook ({exc})", f"không mở được tệp .xlsx (tệp hỏng hoặc sai định dạng: {exc})"
+        ) from exc
     tables = {}
-    for sheet in workbook.sheet_names:
-        table = table_for_name(sheet)
+    for sheet_name in workbook.sheet_names:
+        table = table_for_name(sheet_name)
         if table is None:
             continue  # instructions, code lists and other helper sheets
-        grid = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-        tables[table.name] = _parse_grid(table, sheet, grid)
+        sheet = workbook.get_sheet_by_name(sheet_name)
+        grid = sheet.to_python(skip_empty_area=False)
+        _fill_merged_cells(grid, sheet.merged_cell_ranges)
+        parsed = _parse_grid(table, sheet_name, grid, in_workbook=True)
+        parsed.hidden_rows = hidden.get(sheet_name, set())
+        tables[table.name] = parsed
+    missing = [t for t in SUBMISSION_TABLES if t.name not in tables]
+    if tables and missing:
+        raise SubmissionFileError(
+            "missing_sheet",
+            f"the workbook has no sheet '{missing[0].sheet_vi}' ({missing[0].name})",
+            f"tệp thiếu trang '{missing[0].sheet_vi}'",
+        )
     return tables
 
 
 def _read_csv(path: Path, default_table: SubmissionTable | None) -> dict[str, ParsedTable]:
-    stem = path.stem
-    table = table_for_name(stem.rsplit(".", 1)[-1]) or table_for_name(stem) or default_table
+    table = csv_table(path) or default_table
     if table is None:
         raise SubmissionFileError(
-            f"cannot tell which table the CSV holds: name it <anything>.<table>.csv, table one of "
-            "submission, investment, criteria, ocop_product, certified_area, target"
+            "unknown_table",
+            "cannot tell which table the CSV holds: name it <anything>.<table>.csv, table one of "
+            "submission, investment, criteria, ocop_product, certified_area, target",
+            "không xác định được bảng của tệp CSV: đặt tên tệp <tên>.<bảng>.csv, ví dụ hoa-binh.investment.csv",
         )
+    raw = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SubmissionFileError(f"CSV is not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+        legacy = ""
+        try:
+            raw.decode("cp1258")
+            legacy = " It looks like a legacy Vietnamese encoding (Windows-1258 or TCVN3)."
+        except UnicodeDecodeError:
+            pass
+        raise SubmissionFileError(
+            "not_utf8",
+            f"the CSV is not UTF-8 (byte {exc.start}).{legacy} Save it as 'CSV UTF-8'.",
+            "tệp CSV không dùng bảng mã UTF-8 (có thể là bảng mã cũ Windows-1258/TCVN3); "
+            "hãy lưu lại dưới dạng 'CSV UTF-8'",
+        ) from exc
     grid = [[cell if cell != "" else None for cell in row] for row in csv.reader(io.StringIO(text))]
-    return {table.name: _parse_grid(table, path.name, grid)}
+    return {table.name: _parse_grid(table, path.name, grid, in_workbook=False)}
+
+
+def csv_table(path: Path) -> SubmissionTable | None:
+    """The table a CSV file holds, from its name: `<anything>.<table>.csv` or `<table>.csv`."""
+    stem = path.stem
+    return table_for_name(stem.rsplit(".", 1)[-1]) or table_for_name(stem)
+
+
+def submission_batch(path: Path) -> Path:
+    """Files of one submission: a workbook alone; CSV files that differ only by their table."""
+    if path.suffix.lower() == ".csv" and csv_table(path) is not None and "." in path.stem:
+        return path.with_name(path.stem.rsplit(".", 1)[0])
+    return path
 
 
 def read_submission_file(path: Path, default_table: SubmissionTable | None = None) -> ParsedFile:
@@ -138,17 +239,27 @@ def read_submission_file(path: Path, default_table: SubmissionTable | None = Non
 
     A CSV holds the table its name ends with (`hoa-binh.investment.csv`), else `default_table`.
     """
-    parsed = ParsedFile(path=path, file_hash=file_hash(path))
+    parsed = ParsedFile(path=path, file_hash=file_hash(path), batch=submission_batch(path))
     try:
-        if path.stat().st_size == 0:
-            raise SubmissionFileError("the file is empty")
+        size = path.stat().st_size
+        if size == 0:
+            raise SubmissionFileError("empty", "the file is empty", "tệp rỗng, không có dữ liệu")
+        if size > max_file_bytes():
+            limit = max_file_bytes() // (1024 * 1024)
+            raise SubmissionFileError(
+                "too_large",
+                f"the file is {size / 1024 / 1024:.0f} MB, over the {limit} MB limit (NTM_MAX_FILE_MB)",
+                f"tệp có dung lượng {size / 1024 / 1024:.0f} MB, vượt giới hạn {limit} MB",
+            )
         tables = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path, default_table)
         if not tables:
-            raise SubmissionFileError("no sheet of the submission template found")
+            raise SubmissionFileError(
+                "no_template_sheet", "no sheet of the submission template found", "không có trang nào của biểu mẫu báo cáo"
+            )
         _fill_commune_code(tables)
         parsed.tables = tables
     except SubmissionFileError as exc:
-        parsed.error = str(exc)
+        parsed.error = exc
     return parsed
 
 

@@ -10,11 +10,21 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from ntm_pipeline.contract import CERTIFIED_AREA, CRITERIA, INVESTMENT, OCOP_PRODUCT, SUBMISSION, TARGET, SubmissionTable
+from ntm_pipeline.contract import (
+    CERTIFIED_AREA,
+    CRITERIA,
+    INVESTMENT,
+    OCOP_PRODUCT,
+    SUBMISSION,
+    SUBMISSION_TABLES,
+    TARGET,
+    SubmissionTable,
+)
 from ntm_pipeline.defs.quarantine.assets import quarantine_key
-from ntm_pipeline.defs.staging.assets import staging_key
+from ntm_pipeline.defs.raw.assets import raw_key
+from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, staging_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
-from ntm_pipeline.warehouse import materialize_sql
+from ntm_pipeline.warehouse import materialize_sql, warehouse
 
 SQL = Path(__file__).parent / "sql"
 COMMUNE_STATUS = dg.AssetKey(["core", "fact_commune_status"])
@@ -80,3 +90,64 @@ fact_target = _fact(
     "Annual targets by year, area (district or province) and KPI code, from raw/targets/.",
     ["dim_kpi"],
 )
+
+
+RECONCILIATION_KEY = dg.AssetKey(["core", "row_reconciliation"])
+FACT_KEYS = [dg.AssetKey(["core", n]) for n in (
+    "fact_commune_status", "fact_investment", "fact_criteria_snapshot", "fact_ocop_rating", "fact_certified_area",
+)]
+
+
+@dg.asset(
+    key=RECONCILIATION_KEY,
+    deps=[
+        *FACT_KEYS, QUARANTINED_FILES_KEY,
+        *(k for t in SUBMISSION_TABLES for k in (raw_key(t), staging_key(t), quarantine_key(t))),
+    ],
+    group_name="core",
+    kinds={"duckdb", "sql"},
+    owners=["team:ntm-data"],
+    partitions_def=quarterly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    check_specs=[
+        dg.AssetCheckSpec(
+            "every_row_accounted_for", asset=RECONCILIATION_KEY, blocking=True,
+            description="Per file and table: rows read = published + quarantined + in a file taken out "
+            "whole + superseded by a correction, each row once. Blocks the marts when a row is lost.",
+        )
+    ],
+)
+def row_reconciliation(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+    """Where every row read from a submission went, per quarter, file and table: published in
+    a fact, quarantined for a critical finding, in a file taken out whole, or superseded by a
+    correction. A row in none of these, or in two, is a loss the check reports."""
+    periods = partition_periods(context)
+    yield materialize_sql(duckdb, "core.row_reconciliation", SQL / "row_reconciliation.sql", periods=periods)
+    with warehouse(duckdb) as conn:
+        params = {"periods": periods}
+        totals = conn.execute(
+            "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_published), 0), coalesce(sum(rows_quarantined), 0), "
+            "coalesce(sum(rows_in_quarantined_file), 0), coalesce(sum(rows_superseded), 0), "
+            "coalesce(sum(rows_unaccounted), 0), coalesce(sum(rows_counted_twice), 0) "
+            "FROM core.row_reconciliation WHERE period IN (SELECT unnest($periods))", params,
+        ).fetchall()[0]
+        problems = conn.execute(
+            "SELECT period, source_file, table_name, rows_read, rows_unaccounted, rows_counted_twice "
+            "FROM core.row_reconciliation WHERE period IN (SELECT unnest($periods)) "
+            "AND (rows_unaccounted > 0 OR rows_counted_twice > 0) ORDER BY 1, 2, 3 LIMIT 20", params,
+        ).fetchall()
+    read, published, quarantined, in_files, superseded, unaccounted, twice = totals
+    yield dg.AssetCheckResult(
+        check_name="every_row_accounted_for",
+        passed=unaccounted == 0 and twice == 0,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "rows_read": int(read), "rows_published": int(published), "rows_quarantined": int(quarantined),
+            "rows_in_quarantined_files": int(in_files), "rows_superseded": int(superseded),
+            "rows_unaccounted": int(unaccounted), "rows_counted_twice": int(twice),
+            "problems": dg.MetadataValue.md(
+                "\n".join(["| period | file | table | read | unaccounted | twice |", "|---|---|---|---|---|---|"]
+                          + [f"| {' | '.join(str(v) for v in row)} |" for row in problems]) if problems else "none"
+            ),
+        },
+    )

@@ -35,7 +35,7 @@ KPI_COLUMNS = {
         dg.AssetKey(["core", name])
         for name in (
             "fact_commune_status", "fact_investment", "fact_criteria_snapshot", "fact_ocop_rating",
-            "fact_certified_area", "fact_target", "dim_kpi", "dim_period", "dim_commune",
+            "fact_certified_area", "fact_target", "dim_kpi", "dim_period", "dim_commune", "row_reconciliation",
         )
     ],
     group_name="mart",

@@ -13,11 +13,16 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from ntm_pipeline.contract import ALL_TABLES, SubmissionTable
-from ntm_pipeline.defs.staging.assets import is_partitioned, staging_key
+from pathlib import Path
+
+from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, SubmissionTable
+from ntm_pipeline.defs.raw.assets import SOURCE_FILE_KEY
+from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, is_partitioned, staging_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
 from ntm_pipeline.quality.validate import FINDING_COLUMNS, ROW_KEY, Validation, validate_rows
-from ntm_pipeline.warehouse import replace_partitions, replace_table, table_metadata, table_name, warehouse
+from ntm_pipeline.warehouse import materialize_sql, replace_partitions, replace_table, table_metadata, table_name, warehouse
+
+SQL = Path(__file__).parent / "sql"
 
 CRITICAL_CHECK = "published_rows_pass_critical_rules"
 WARNING_CHECK = "warning_rules"
@@ -42,7 +47,8 @@ def _code_lists(conn) -> dict[str, list[str]]:
 
 def _rows_for_validation(conn, table: SubmissionTable, periods: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The staged rows, and the same rows as read, keyed alike, for quoting typed values."""
-    where = "WHERE s.period IN (SELECT unnest($periods))" if periods is not None else ""
+    # Rows superseded by a correction, or in a file taken out whole, are not validated row by row.
+    where = "WHERE s.row_status = 'validate'" + (" AND s.period IN (SELECT unnest($periods))" if periods is not None else "")
     params = {"periods": periods} if periods is not None else {}
     staged = conn.execute(f"SELECT * FROM staging.{table.name} AS s {where}", params).df()
     raw_columns = ", ".join(f"r.{c}" for c in table.column_names)
@@ -148,3 +154,23 @@ def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
 
 
 quarantine_assets = [_quarantine_asset(t) for t in ALL_TABLES]
+
+
+@dg.asset(
+    key=QUARANTINED_FILES_KEY,
+    deps=[SOURCE_FILE_KEY, staging_key(SUBMISSION), quarantine_key(SUBMISSION)],
+    group_name="quarantine",
+    kinds={"duckdb", "sql"},
+    owners=["team:ntm-data"],
+    partitions_def=quarterly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def quarantined_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    """Files taken out whole, each with one reason in Vietnamese and English: files that could
+    not be read (damaged, empty, too large, not UTF-8, a sheet or column missing) and the files
+    of a one-commune submission whose header broke a critical rule (unknown commune, wrong
+    period or district, a duplicate submission). None of their rows is published."""
+    return materialize_sql(
+        duckdb, table_name(QUARANTINED_FILES_KEY), SQL / "source_file.sql", periods=partition_periods(context),
+        descriptions={"rule": "Code of the reason.", "message_vi": "Reason, in Vietnamese.", "message_en": "Reason, in English."},
+    )

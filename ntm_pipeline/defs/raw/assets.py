@@ -35,18 +35,23 @@ def raw_key(table: SubmissionTable) -> dg.AssetKey:
 
 def _raw_ddl(table: SubmissionTable, partitioned: bool = True) -> str:
     provenance = [c for c in PROVENANCE_COLUMNS if partitioned or c != "period"]
-    columns = [f"{c} {'INTEGER' if c == 'row_number' else 'VARCHAR'}" for c in provenance]
+    types = {"row_number": "INTEGER", "row_hidden": "BOOLEAN"}
+    columns = [f"{c} {types.get(c, 'VARCHAR')}" for c in provenance]
     columns += ["loaded_at TIMESTAMP"] + [f"{c} VARCHAR" for c in table.column_names]
     return f"CREATE TABLE IF NOT EXISTS raw.{table.name} ({', '.join(columns)})"
 
 
 SOURCE_FILE_DDL = """
 CREATE TABLE IF NOT EXISTS raw.source_file (
-    period VARCHAR, source_file VARCHAR, file_hash VARCHAR, file_format VARCHAR,
-    size_bytes BIGINT, status VARCHAR, error VARCHAR, sheets VARCHAR[], rows_read INTEGER,
-    run_id VARCHAR, loaded_at TIMESTAMP
+    period VARCHAR, source_file VARCHAR, file_hash VARCHAR, batch VARCHAR, file_format VARCHAR,
+    size_bytes BIGINT, status VARCHAR, error_code VARCHAR, error VARCHAR, error_vi VARCHAR,
+    sheets VARCHAR[], rows_read INTEGER, run_id VARCHAR, loaded_at TIMESTAMP
 )
 """
+SOURCE_FILE_COLUMNS = [
+    "period", "source_file", "file_hash", "batch", "file_format", "size_bytes", "status", "error_code",
+    "error", "error_vi", "sheets", "rows_read", "run_id", "loaded_at",
+]
 
 
 def _frame(table: SubmissionTable, files: list[tuple[str, ParsedFile]], root, run_id: str, loaded_at, partitioned=True) -> pd.DataFrame:
@@ -60,8 +65,10 @@ def _frame(table: SubmissionTable, files: list[tuple[str, ParsedFile]], root, ru
                 "period": period,
                 "source_file": parsed.path.relative_to(root).as_posix(),
                 "file_hash": parsed.file_hash,
+                "batch": parsed.batch.relative_to(root).as_posix(),
                 "sheet": chunk.sheet,
                 "row_number": row_number,
+                "row_hidden": row_number in chunk.hidden_rows,
                 "run_id": run_id,
                 "loaded_at": loaded_at,
                 **values,
@@ -71,9 +78,9 @@ def _frame(table: SubmissionTable, files: list[tuple[str, ParsedFile]], root, ru
             records.append(record)
     columns = [c for c in PROVENANCE_COLUMNS if partitioned or c != "period"] + ["loaded_at", *table.column_names]
     frame = pd.DataFrame.from_records(records, columns=columns)
-    text_columns = [c for c in columns if c not in ("row_number", "loaded_at")]
+    text_columns = [c for c in columns if c not in ("row_number", "row_hidden", "loaded_at")]
     frame[text_columns] = frame[text_columns].astype("string")
-    return frame.astype({"row_number": "int32"})
+    return frame.astype({"row_number": "int32", "row_hidden": "bool"})
 
 
 @dg.multi_asset(
@@ -110,17 +117,20 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
     files = [(period, read_submission_file(path)) for period, path in discover_submission_files(root, periods)]
     rejected = [(period, f) for period, f in files if f.error]
     for period, parsed in rejected:
-        context.log.warning(f"{period}: {parsed.path.name} rejected: {parsed.error}")
+        context.log.warning(f"{period}: {parsed.path.name} rejected: {parsed.error.message_en}")
     log = pd.DataFrame.from_records(
         [
             {
                 "period": period,
                 "source_file": f.path.relative_to(root).as_posix(),
                 "file_hash": f.file_hash,
+                "batch": f.batch.relative_to(root).as_posix(),
                 "file_format": f.path.suffix.lower().lstrip("."),
                 "size_bytes": f.path.stat().st_size,
                 "status": "rejected" if f.error else "parsed",
-                "error": f.error,
+                "error_code": f.error.code if f.error else None,
+                "error": f.error.message_en if f.error else None,
+                "error_vi": f.error.message_vi if f.error else None,
                 "sheets": [t.sheet for t in f.tables.values()],
                 "rows_read": f.row_count,
                 "run_id": context.run_id,
@@ -128,8 +138,7 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
             }
             for period, f in files
         ],
-        columns=["period", "source_file", "file_hash", "file_format", "size_bytes", "status", "error",
-                 "sheets", "rows_read", "run_id", "loaded_at"],
+        columns=SOURCE_FILE_COLUMNS,
     )
     with warehouse(duckdb) as conn:
         conn.execute(SOURCE_FILE_DDL)
@@ -152,7 +161,8 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
             metadata={
                 "files_rejected": len(rejected),
                 "rejected": dg.MetadataValue.md(
-                    "\n".join(f"- `{f.path.relative_to(root).as_posix()}`: {f.error}" for _, f in rejected) or "none"
+                    "\n".join(f"- `{f.path.relative_to(root).as_posix()}`: {f.error.message_en}" for _, f in rejected)
+                    or "none"
                 ),
             },
         )
@@ -176,7 +186,7 @@ def raw_target(context: dg.AssetExecutionContext, duckdb: DuckDBResource, submis
     files = [read_submission_file(path, default_table=TARGET) for path in discover_target_files(root)]
     for parsed in files:
         if parsed.error:
-            context.log.warning(f"{parsed.path.name} rejected: {parsed.error}")
+            context.log.warning(f"{parsed.path.name} rejected: {parsed.error.message_en}")
     frame = _frame(TARGET, [("", f) for f in files if not f.error], root, context.run_id, loaded_at, partitioned=False)
     with warehouse(duckdb) as conn:
         conn.register("incoming_rows", frame)

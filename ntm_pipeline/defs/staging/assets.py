@@ -19,11 +19,16 @@ from ntm_pipeline.warehouse import materialize_sql, table_name
 SQL = Path(__file__).parent / "sql"
 REFERENCE_DEPS = [dg.AssetKey(["core", n]) for n in ("dim_code_key", "dim_commune", "dim_period")]
 EXTRA_DEPS = {
-    "submission": [dg.AssetKey(["core", "dim_commune_alias"])],
+    "submission": [dg.AssetKey(["core", n]) for n in ("dim_commune_alias", "dim_criteria_set")] + [
+        dg.AssetKey(["raw", "criteria"])
+    ],
     "criteria": [dg.AssetKey(["core", "dim_criterion"])],
     "ocop_product": [dg.AssetKey(["core", "dim_ocop_star_band"])],
     "target": [dg.AssetKey(["core", "dim_kpi"])],
 }
+
+
+QUARANTINED_FILES_KEY = dg.AssetKey(["quarantine", "source_file"])
 
 
 def staging_key(table: SubmissionTable) -> dg.AssetKey:
@@ -41,7 +46,7 @@ def _staging_asset(table: SubmissionTable) -> dg.AssetsDefinition:
     deps = [raw_key(table), *REFERENCE_DEPS, *EXTRA_DEPS.get(table.name, [])]
     if partitioned and table is not SUBMISSION:
         # Detail rows count only for a commune whose header row passed validation.
-        deps += [staging_key(SUBMISSION), dg.AssetKey(["quarantine", SUBMISSION.name])]
+        deps += [staging_key(SUBMISSION), dg.AssetKey(["quarantine", SUBMISSION.name]), QUARANTINED_FILES_KEY]
 
     @dg.asset(
         key=key,

@@ -3,9 +3,9 @@ SELECT
     s.period, s.commune_code, s.district_code, s.province_code, s.is_rural_commune,
     s.ntm_title, s.title_year, s.proposed_title, s.agri_cooperatives, s.farms,
     s.commune_name AS commune_name_reported, s.date_prepared, s.preparer,
-    s.source_file, s.file_hash
+    s.source_file, s.file_hash, s.batch, s.sheet, s.row_number
 FROM staging.submission AS s
-WHERE s.period IN (SELECT unnest($periods))
+WHERE s.period IN (SELECT unnest($periods)) AND s.row_status = 'validate'
   AND NOT EXISTS (
       SELECT 1 FROM quarantine.submission AS q
       WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file

@@ -7,7 +7,7 @@ SELECT
 FROM staging.criteria AS s
 JOIN core.fact_commune_status AS h ON h.period = s.period AND h.commune_code = s.commune_code
 JOIN core.dim_criterion AS k ON k.criteria_set = s.criteria_set AND k.criterion_no = s.criterion_no
-WHERE s.period IN (SELECT unnest($periods))
+WHERE s.period IN (SELECT unnest($periods)) AND s.row_status = 'validate'
   AND NOT EXISTS (
       SELECT 1 FROM quarantine.criteria AS q
       WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file

@@ -1,6 +1,6 @@
 -- Certified production areas, typed, with whether the certificate is valid at quarter end.
 SELECT
-    r.period, r.source_file, r.file_hash, r.sheet, r.row_number,
+    r.period, r.source_file, r.file_hash, r.batch, r.sheet, r.row_number, r.row_hidden,
     commune_code(r.commune_code) AS commune_code,
     vn_label(r.product) AS product,
     resolve_code('gap_standard', r.standard) AS standard,
@@ -12,8 +12,11 @@ SELECT
     parse_date(r.expiry_date) IS NULL OR parse_date(r.issue_date) IS NULL
         OR parse_date(r.expiry_date) >= parse_date(r.issue_date) AS expiry_after_issue,
     parse_date(r.issue_date) IS NULL OR parse_date(r.issue_date) <= p.end_date AS issued_by_period_end,
+    parse_date(r.expiry_date) IS NULL OR parse_date(r.expiry_date) >= p.end_date AS valid_at_period_end,
     commune_known(commune_code(r.commune_code), r.period) AS commune_known,
-    has_valid_header(r.period, commune_code(r.commune_code)) AS has_submission,
+    has_valid_header(r.period, commune_code(r.commune_code), r.batch) AS has_submission,
+    detail_row_status(r.period, r.source_file, r.batch, commune_code(r.commune_code)) AS row_status,
+    NOT r.row_hidden AS row_visible,
     nullif(concat_ws(', ',
         CASE WHEN r.area_ha IS NOT NULL AND parse_decimal(r.area_ha) IS NULL THEN 'area_ha' END,
         CASE WHEN r.issue_date IS NOT NULL AND parse_date(r.issue_date) IS NULL THEN 'issue_date' END,

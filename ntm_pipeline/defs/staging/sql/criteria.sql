@@ -1,6 +1,6 @@
 -- Criteria status, typed: one row per commune, criterion and period.
 SELECT
-    r.period, r.source_file, r.file_hash, r.sheet, r.row_number,
+    r.period, r.source_file, r.file_hash, r.batch, r.sheet, r.row_number, r.row_hidden,
     commune_code(r.commune_code) AS commune_code,
     resolve_code('criteria_set', r.criteria_set) AS criteria_set,
     parse_integer(r.criterion_no) AS criterion_no,
@@ -11,7 +11,16 @@ SELECT
     EXISTS (SELECT 1 FROM core.dim_criterion AS k
             WHERE k.criteria_set = resolve_code('criteria_set', r.criteria_set)
               AND k.criterion_no = parse_integer(r.criterion_no)) AS criterion_known,
-    has_valid_header(r.period, commune_code(r.commune_code)) AS has_submission,
+    has_valid_header(r.period, commune_code(r.commune_code), r.batch) AS has_submission,
+    detail_row_status(r.period, r.source_file, r.batch, commune_code(r.commune_code)) AS row_status,
+    NOT r.row_hidden AS row_visible,
+    -- a criterion met last quarter and not met now needs a note saying why
+    coalesce(parse_met(r.met), true) OR clean_text(r.note) IS NOT NULL OR NOT EXISTS (
+        SELECT 1 FROM raw.criteria AS prev
+        WHERE prev.period = p.previous_period
+          AND commune_code(prev.commune_code) = commune_code(r.commune_code)
+          AND parse_integer(prev.criterion_no) = parse_integer(r.criterion_no)
+          AND parse_met(prev.met)) AS loss_explained,
     nullif(concat_ws(', ',
         CASE WHEN r.criterion_no IS NOT NULL AND parse_integer(r.criterion_no) IS NULL THEN 'criterion_no' END,
         CASE WHEN parse_met(r.met) IS NULL THEN 'met' END

@@ -1,7 +1,7 @@
 -- Investment projects, typed: capital by source in million VND.
 WITH typed AS (
     SELECT
-        r.period, r.source_file, r.file_hash, r.sheet, r.row_number,
+        r.period, r.source_file, r.file_hash, r.batch, r.sheet, r.row_number, r.row_hidden,
         commune_code(r.commune_code) AS commune_code,
         clean_text(r.project_code) AS project_code,
         vn_label(r.project_name) AS project_name,
@@ -36,6 +36,8 @@ SELECT
         + coalesce(t.capital_integrated, 0) + coalesce(t.capital_credit, 0)
         + coalesce(t.capital_enterprise, 0) + coalesce(t.capital_people, 0))) <= 1 AS capital_total_matches,
     commune_known(t.commune_code, t.period) AS commune_known,
-    has_valid_header(t.period, t.commune_code) AS has_submission,
+    has_valid_header(t.period, t.commune_code, t.batch) AS has_submission,
+    detail_row_status(t.period, t.source_file, t.batch, t.commune_code) AS row_status,
+    NOT t.row_hidden AS row_visible,
     t.unparsed_columns
 FROM typed AS t

@@ -1,6 +1,6 @@
 -- OCOP rating events, typed, with the star band their score falls in.
 SELECT
-    r.period, r.source_file, r.file_hash, r.sheet, r.row_number,
+    r.period, r.source_file, r.file_hash, r.batch, r.sheet, r.row_number, r.row_hidden,
     commune_code(r.commune_code) AS commune_code,
     clean_text(r.product_code) AS product_code,
     vn_label(r.product_name) AS product_name,
@@ -15,9 +15,17 @@ SELECT
     resolve_code('ocop_event', r.event_type) AS event_type,
     p.end_date AS period_end,
     parse_decimal(r.score) IS NULL OR b.stars = parse_integer(r.stars) AS stars_match_score,
+    parse_integer(r.stars) IS NULL OR parse_integer(r.stars) >= 3 AS stars_certified,
+    -- the product's current rating (its latest decision) has a certificate valid at quarter end
+    parse_date(r.decision_date) IS NULL
+        OR parse_date(r.decision_date) < max(parse_date(r.decision_date)) OVER (
+               PARTITION BY r.period, r.batch, commune_code(r.commune_code), clean_text(r.product_code))
+        OR parse_date(r.decision_date) + INTERVAL 36 MONTH > p.end_date AS current_rating_valid,
     parse_date(r.decision_date) IS NULL OR parse_date(r.decision_date) <= p.end_date AS decided_by_period_end,
     commune_known(commune_code(r.commune_code), r.period) AS commune_known,
-    has_valid_header(r.period, commune_code(r.commune_code)) AS has_submission,
+    has_valid_header(r.period, commune_code(r.commune_code), r.batch) AS has_submission,
+    detail_row_status(r.period, r.source_file, r.batch, commune_code(r.commune_code)) AS row_status,
+    NOT r.row_hidden AS row_visible,
     nullif(concat_ws(', ',
         CASE WHEN r.score IS NOT NULL AND parse_decimal(r.score) IS NULL THEN 'score' END,
         CASE WHEN r.stars IS NOT NULL AND parse_integer(r.stars) IS NULL THEN 'stars' END,

@@ -12,6 +12,7 @@ SELECT
     EXISTS (SELECT 1 FROM core.dim_kpi AS k WHERE k.kpi_code = clean_text(r.target_code)) AS kpi_known,
     EXISTS (SELECT 1 FROM core.dim_commune AS c
             WHERE c.district_code = clean_text(r.district_code) OR c.province_code = clean_text(r.district_code)) AS area_known,
+    'validate' AS row_status,
     nullif(concat_ws(', ',
         CASE WHEN r.year IS NOT NULL AND parse_integer(r.year) IS NULL THEN 'year' END,
         CASE WHEN r.value IS NOT NULL AND parse_decimal(r.value) IS NULL THEN 'value' END
