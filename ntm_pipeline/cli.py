@@ -1,10 +1,11 @@
-"""The `ntm` command: `ntm run` builds the warehouse, `ntm sample` rewrites the sample,
-`ntm docs` refreshes the generated parts of docs/."""
+"""The `ntm` command: `ntm run` builds the warehouse, `ntm validate` checks submission files
+before they are sent, `ntm sample` rewrites the sample, `ntm docs` refreshes docs/."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -14,7 +15,20 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--period", action="append", help="only these quarters, e.g. 2024-Q1 (repeatable)")
     commands.add_parser("sample", help="regenerate the Kim Bôi sample and the blank template in raw/")
     commands.add_parser("docs", help="refresh the generated reference sections of docs/")
+    check = commands.add_parser(
+        "validate", help="check submission files before sending them; problems in Vietnamese (--lang en for English)"
+    )
+    check.add_argument("files", nargs="+", type=Path, help=".xlsx or .csv submission files")
+    check.add_argument("--lang", choices=["vi", "en"], default="vi")
+    check.add_argument("--period", help="the quarter, e.g. 2024-Q1, when the file does not say")
     args = parser.parse_args(argv)
+    if args.command == "validate":
+        from ntm_pipeline.presubmit import validate_files
+
+        missing = [p for p in args.files if not p.is_file()]
+        if missing:
+            parser.error(f"no such file: {missing[0]}")
+        return validate_files(args.files, lang=args.lang, period=args.period)
     if args.command == "docs":
         from ntm_pipeline.docs import write_docs
 

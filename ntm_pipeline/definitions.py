@@ -4,12 +4,7 @@ Steps run in the run's own process: here a step in a process of its own costs 2-
 start-up, more than most of our steps take, and DuckDB takes one writer per file anyway.
 """
 
-import warnings
-
 import dagster as dg
-
-# backfill_policy is marked beta; we rely on single-run backfills and accept that.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 from ntm_pipeline.defs.core import assets as core_assets
 from ntm_pipeline.defs.mart import assets as mart_assets

@@ -52,9 +52,33 @@ def _kpis_section() -> str:
     return "\n".join(parts)
 
 
+def _rules_section() -> str:
+    from ntm_pipeline.quality.suites import read_rules, suite_path
+
+    parts = []
+    for name in SUITES:
+        table = f"staging.{name}" if not name.startswith("fact_") else f"core.{name}"
+        parts.append(f"### `{name}` ({table}, [expectations/{suite_path(name).name}](../expectations/{suite_path(name).name}))\n")
+        parts.append("| rule | columns | severity | message (vi) | message (en) |")
+        parts.append("|---|---|---|---|---|")
+        for rule in read_rules(name):
+            parts.append(
+                f"| `{rule.name}` | {', '.join(rule.columns)} | {rule.severity} | {rule.message_vi} | {rule.message_en} |"
+            )
+        parts.append("")
+    return "\n".join(parts).rstrip()
+
+
+SUITES = [
+    "submission", "investment", "criteria", "ocop_product", "certified_area", "target",
+    "fact_commune_status", "fact_investment", "fact_criteria_snapshot", "fact_ocop_rating",
+    "fact_certified_area", "fact_target",
+]
+
 SECTIONS = {
     "submission-format.md": {"tables": _tables_section, "code-lists": _code_lists_section},
     "kpis.md": {"kpis": _kpis_section},
+    "data-quality.md": {"rules": _rules_section},
 }
 
 

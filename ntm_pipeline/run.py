@@ -17,7 +17,11 @@ from ntm_pipeline import settings
 
 
 def materialize_periods(
-    periods: list[str], instance: dg.DagsterInstance, resources: dict | None = None, log_level: str = "WARNING"
+    periods: list[str],
+    instance: dg.DagsterInstance,
+    resources: dict | None = None,
+    log_level: str = "WARNING",
+    selection: dg.AssetSelection | None = None,
 ) -> dg.ExecuteInProcessResult:
     """One run over the quarters `periods` (a contiguous range) and the unpartitioned assets."""
     from ntm_pipeline.definitions import defs
@@ -31,6 +35,7 @@ def materialize_periods(
             "dagster/asset_partition_range_start": periods[0],
             "dagster/asset_partition_range_end": periods[-1],
         },
+        selection=selection,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,
     )

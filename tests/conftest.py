@@ -47,12 +47,17 @@ def copy_sample(target: Path, periods: list[str], communes: list[str] | None = N
 
 
 @pytest.fixture(scope="session")
-def sample_warehouse(tmp_path_factory) -> Path:
+def sample_build(tmp_path_factory) -> tuple[Path, dg.ExecuteInProcessResult]:
     """The Kim Bôi sample, all eight quarters, materialised into a DuckDB file of its own."""
     database = tmp_path_factory.mktemp("sample") / "ntm.duckdb"
     result = build_warehouse(SAMPLE_RAW, database, SAMPLE_PERIODS)
     assert result.success
-    return database
+    return database, result
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(sample_build) -> Path:
+    return sample_build[0]
 
 
 @pytest.fixture

@@ -53,13 +53,44 @@ def test_quarter_partitions_and_single_run_backfills(graph):
 
 def test_critical_checks_block(graph):
     checks = {c for c in graph.asset_check_keys}
-    for table in ("submission", "investment", "criteria", "ocop_product", "certified_area", "target"):
-        key = dg.AssetCheckKey(dg.AssetKey(["quarantine", table]), "published_rows_pass_critical_rules")
+    blocking = [dg.AssetCheckKey(dg.AssetKey(["quarantine", t]), "published_rows_pass_critical_rules")
+                for t in ("submission", "investment", "criteria", "ocop_product", "certified_area", "target")]
+    blocking += [dg.AssetCheckKey(dg.AssetKey(["core", f]), "fact_rules") for f in (
+        "fact_commune_status", "fact_investment", "fact_criteria_snapshot", "fact_ocop_rating", "fact_certified_area",
+        "fact_target")]
+    blocking.append(dg.AssetCheckKey(dg.AssetKey(["core", "row_reconciliation"]), "every_row_accounted_for"))
+    for key in blocking:
         assert key in checks
         assert graph.get_check_spec(key).blocking
 
 
-@pytest.mark.parametrize("name", ["submission", "investment", "criteria", "ocop_product", "certified_area", "target"])
+def test_gx_loading_refuses_an_unknown_expectation(tmp_path, monkeypatch):
+    from ntm_pipeline.quality.suites import SuiteError
+
+    suite = json.loads((PROJECT_ROOT / "expectations" / "target.json").read_text(encoding="utf-8"))
+    suite["expectations"].append({"type": "expect_column_values_to_be_purple", "kwargs": {"column": "year"},
+                                  "meta": {"severity": "critical", "message_vi": "x", "message_en": "x"}})
+    (tmp_path / "target.json").write_text(json.dumps(suite), encoding="utf-8")
+    monkeypatch.setenv("NTM_EXPECTATIONS_DIR", str(tmp_path))
+    load_suite.cache_clear()
+    try:
+        with pytest.raises(SuiteError, match="GX loaded 8 of 9 expectations"):
+            load_suite("target")
+    finally:
+        load_suite.cache_clear()
+
+
+SUITE_NAMES = sorted(p.stem for p in (PROJECT_ROOT / "expectations").glob("*.json"))
+
+
+def test_every_suite_is_documented_and_used():
+    from ntm_pipeline.docs import SUITES
+
+    assert SUITE_NAMES == sorted(SUITES)
+    assert len(SUITE_NAMES) == 12
+
+
+@pytest.mark.parametrize("name", SUITE_NAMES)
 def test_every_suite_loads_whole(name):
     data = json.loads(suite_path(name).read_text(encoding="utf-8"))
     assert len(load_suite(name).expectations) == len(data["expectations"]) == len(read_rules(name))

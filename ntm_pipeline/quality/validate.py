@@ -37,6 +37,7 @@ class Validation:
     rows_checked: int
     outcomes: list[RuleOutcome]
     findings: pd.DataFrame
+    index_columns: list[str] = field(default_factory=lambda: list(ROW_KEY))
 
     def failed(self, severity: str) -> list[RuleOutcome]:
         return [o for o in self.outcomes if not o.success and o.rule.severity == severity]
@@ -49,7 +50,31 @@ class Validation:
     @property
     def quarantined_rows(self) -> int:
         critical = self.findings[self.findings["severity"] == "critical"]
-        return len(critical[ROW_KEY].drop_duplicates())
+        return len(critical[self.index_columns].drop_duplicates())
+
+    def check_metadata(self, severity: str, sample_rows: int = 5) -> dict:
+        """What an asset check shows: per failed rule its count and a sample of rows."""
+        import dagster as dg
+
+        failed = self.failed(severity)
+        summary = ["| rule | unexpected | message |", "|---|---|---|"] + [
+            f"| {o.rule.name} | {o.unexpected_count if o.row_level else 'whole table: ' + str(o.observed)} "
+            f"| {o.rule.message_en} |"
+            for o in failed
+        ]
+        metadata: dict = {
+            "rows_checked": self.rows_checked,
+            "rules_checked": sum(1 for o in self.outcomes if o.rule.severity == severity),
+            "rules_failed": len(failed),
+            "failed_rules": dg.MetadataValue.md("\n".join(summary) if failed else "none"),
+        }
+        columns = [*self.index_columns, "column_name", "value"]
+        for outcome in failed[:10]:
+            if outcome.rows:
+                lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+                lines += ["| " + " | ".join(str(row.get(c)) for c in columns) + " |" for row in outcome.rows[:sample_rows]]
+                metadata[f"sample: {outcome.rule.name}"] = dg.MetadataValue.md("\n".join(lines))
+        return metadata
 
 
 def _context():
@@ -61,15 +86,22 @@ def _context():
     return context
 
 
-def validate_rows(suite_name: str, rows: pd.DataFrame, raw_rows: pd.DataFrame, parameters: dict) -> Validation:
-    """Validate `rows` (typed, with ROW_KEY columns) against a suite.
+def validate_rows(
+    suite_name: str,
+    rows: pd.DataFrame,
+    parameters: dict,
+    raw_rows: pd.DataFrame | None = None,
+    index_columns: list[str] = ROW_KEY,
+) -> Validation:
+    """Validate `rows` against a suite; a finding names its row by `index_columns`.
 
     `raw_rows` holds the same rows as read from the file, so a finding can quote the value
     the officer typed rather than the value after typing (which is empty when unreadable).
     """
     rules = read_rules(suite_name)
+    columns_out = [*index_columns, *(c for c in FINDING_COLUMNS if c not in index_columns)]
     if rows.empty:
-        return Validation(suite_name, 0, [RuleOutcome(r, True, 0, True) for r in rules], pd.DataFrame(columns=FINDING_COLUMNS))
+        return Validation(suite_name, 0, [RuleOutcome(r, True, 0, True) for r in rules], pd.DataFrame(columns=columns_out))
     context = _context()
     batch = (
         context.data_sources.add_pandas("warehouse")
@@ -79,10 +111,10 @@ def validate_rows(suite_name: str, rows: pd.DataFrame, raw_rows: pd.DataFrame, p
     )
     result = batch.validate(
         load_suite(suite_name),
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ROW_KEY},
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
         expectation_parameters=parameters,
     )
-    raw_index = raw_rows.set_index(ROW_KEY) if not raw_rows.empty else None
+    raw_index = raw_rows.set_index(index_columns) if raw_rows is not None and not raw_rows.empty else None
     outcomes, findings = [], []
     # GX returns results in suite order; pair them with the rules read from the same JSON.
     for rule, item in zip(rules, result.results):
@@ -97,21 +129,21 @@ def validate_rows(suite_name: str, rows: pd.DataFrame, raw_rows: pd.DataFrame, p
             outcome.success, outcome.row_level = False, False
             outcome.observed = item.exception_info.get("exception_message")
         for entry in index_list or []:
-            key = tuple(_plain(entry[k]) for k in ROW_KEY)
+            key = tuple(_plain(entry[k]) for k in index_columns)
             columns = rule.columns
             if columns == [UNPARSED]:  # name the columns whose text could not be typed
                 columns = str(entry[UNPARSED]).split(", ")
-            finding = dict(zip(ROW_KEY, key))
+            finding = dict(zip(index_columns, key))
             finding.update(
-                commune_code=_raw_value(raw_index, key, ["commune_code"], {}),
+                commune_code=finding.get("commune_code") or _raw_value(raw_index, key, ["commune_code"], entry),
                 column_name=", ".join(columns), value=_raw_value(raw_index, key, columns, entry), rule=rule.name,
                 severity=rule.severity, message_vi=rule.message_vi, message_en=rule.message_en,
             )
             findings.append(finding)
             outcome.rows.append(finding)
         outcomes.append(outcome)
-    frame = pd.DataFrame.from_records(findings, columns=FINDING_COLUMNS)
-    return Validation(suite_name, len(rows), outcomes, frame)
+    frame = pd.DataFrame.from_records(findings, columns=columns_out)
+    return Validation(suite_name, len(rows), outcomes, frame, index_columns)
 
 
 def _plain(value):

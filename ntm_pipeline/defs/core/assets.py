@@ -20,14 +20,23 @@ from ntm_pipeline.contract import (
     TARGET,
     SubmissionTable,
 )
-from ntm_pipeline.defs.quarantine.assets import quarantine_key
+from ntm_pipeline.defs.quarantine.assets import code_lists, quarantine_key
 from ntm_pipeline.defs.raw.assets import raw_key
 from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, staging_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
+from ntm_pipeline.quality.validate import ROW_KEY, validate_rows
 from ntm_pipeline.warehouse import materialize_sql, warehouse
 
 SQL = Path(__file__).parent / "sql"
 COMMUNE_STATUS = dg.AssetKey(["core", "fact_commune_status"])
+
+
+FACT_CHECK = "fact_rules"
+# How a fact's rows are named in its check's samples: by where they came from, else by grain.
+FACT_INDEX = {
+    "fact_certified_area": ["period", "commune_code", "product", "standard"],
+    "fact_target": ["year", "area_level", "area_code", "kpi_code"],
+}
 
 
 def _fact(name: str, source: SubmissionTable, description: str, extra_deps: list[str] = ()) -> dg.AssetsDefinition:
@@ -41,16 +50,32 @@ def _fact(name: str, source: SubmissionTable, description: str, extra_deps: list
         key=key,
         deps=deps,
         group_name="core",
-        kinds={"duckdb", "sql"},
+        kinds={"duckdb", "sql", "great_expectations"},
         owners=["team:ntm-data"],
         description=description,
         partitions_def=quarterly_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        check_specs=[
+            dg.AssetCheckSpec(
+                FACT_CHECK, asset=key, blocking=True,
+                description=f"The expectations/{name}.json suite on the rows just written: keys unique and "
+                "complete, codes listed, amounts not negative. Blocks the marts when it fails.",
+            )
+        ],
     )
-    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        return materialize_sql(
-            duckdb, f"core.{name}", SQL / f"{name}.sql",
-            periods=partition_periods(context) if partitioned else None,
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
+        periods = partition_periods(context) if partitioned else None
+        yield materialize_sql(duckdb, f"core.{name}", SQL / f"{name}.sql", periods=periods)
+        with warehouse(duckdb) as conn:
+            where = "WHERE period IN (SELECT unnest($periods))" if periods is not None else ""
+            rows = conn.execute(f"SELECT * FROM core.{name} {where}", {"periods": periods} if periods else {}).df()
+            lists = code_lists(conn)
+        validation = validate_rows(name, rows, lists, index_columns=FACT_INDEX.get(name, ROW_KEY))
+        yield dg.AssetCheckResult(
+            check_name=FACT_CHECK,
+            passed=not validation.failed("critical"),
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata=validation.check_metadata("critical"),
         )
 
     return _asset

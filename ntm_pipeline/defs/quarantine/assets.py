@@ -26,7 +26,6 @@ SQL = Path(__file__).parent / "sql"
 
 CRITICAL_CHECK = "published_rows_pass_critical_rules"
 WARNING_CHECK = "warning_rules"
-SAMPLE_ROWS = 5
 
 
 def quarantine_key(table: SubmissionTable) -> dg.AssetKey:
@@ -41,7 +40,8 @@ CREATE TABLE IF NOT EXISTS {table} (
 """
 
 
-def _code_lists(conn) -> dict[str, list[str]]:
+def code_lists(conn) -> dict[str, list[str]]:
+    """Allowed codes per code list: the parameters of the suites' in-set rules."""
     return dict(conn.execute("SELECT code_list, list(code ORDER BY sort_order) FROM core.dim_code GROUP BY 1").fetchall())
 
 
@@ -59,31 +59,6 @@ def _rows_for_validation(conn, table: SubmissionTable, periods: list[str] | None
         params,
     ).df()
     return staged, raw
-
-
-def _sample_table(rows: list[dict]) -> str:
-    lines = ["| file | sheet | row | column | value |", "|---|---|---|---|---|"]
-    for row in rows[:SAMPLE_ROWS]:
-        lines.append(f"| {row['source_file']} | {row['sheet']} | {row['row_number']} | {row['column_name']} | {row['value']} |")
-    return "\n".join(lines)
-
-
-def _check_metadata(validation: Validation, severity: str) -> dict:
-    failed = validation.failed(severity)
-    summary = ["| rule | unexpected | message |", "|---|---|---|"] + [
-        f"| {o.rule.name} | {o.unexpected_count if o.row_level else 'whole table: ' + str(o.observed)} | {o.rule.message_en} |"
-        for o in failed
-    ]
-    metadata: dict = {
-        "rows_checked": validation.rows_checked,
-        "rules_checked": sum(1 for o in validation.outcomes if o.rule.severity == severity),
-        "rules_failed": len(failed),
-        "failed_rules": dg.MetadataValue.md("\n".join(summary) if failed else "none"),
-    }
-    for outcome in failed[:10]:
-        if outcome.rows:
-            metadata[f"sample: {outcome.rule.name}"] = dg.MetadataValue.md(_sample_table(outcome.rows))
-    return metadata
 
 
 def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
@@ -118,7 +93,7 @@ def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
         target = table_name(key)
         with warehouse(duckdb) as conn:
             staged, raw = _rows_for_validation(conn, table, periods)
-            validation = validate_rows(table.name, staged, raw, _code_lists(conn))
+            validation = validate_rows(table.name, staged, code_lists(conn), raw_rows=raw)
             conn.execute(FINDINGS_DDL.format(table=target))
             findings = validation.findings.astype({c: "string" for c in FINDING_COLUMNS if c != "row_number"})
             conn.register("findings", findings.astype({"row_number": "int32"}))
@@ -141,13 +116,13 @@ def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
             check_name=CRITICAL_CHECK,
             passed=not table_failures,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={**_check_metadata(validation, "critical"), "rows_quarantined": quarantined},
+            metadata={**validation.check_metadata("critical"), "rows_quarantined": quarantined},
         )
         yield dg.AssetCheckResult(
             check_name=WARNING_CHECK,
             passed=not validation.failed("warning"),
             severity=dg.AssetCheckSeverity.WARN,
-            metadata=_check_metadata(validation, "warning"),
+            metadata=validation.check_metadata("warning"),
         )
 
     return _asset
