@@ -69,3 +69,37 @@ def test_definitions_load_without_great_expectations():
     code = "import sys, ntm_pipeline.definitions; print('great_expectations' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_a_failed_critical_check_stops_the_facts(tmp_path, monkeypatch):
+    """A critical rule that fails for the whole table (here: a column that does not exist)
+    fails the blocking check, and the facts downstream are not rebuilt from that data."""
+    import json
+
+    from conftest import build_warehouse, copy_sample
+    from ntm_pipeline.quality.suites import load_suite
+    from ntm_pipeline.settings import PROJECT_ROOT
+
+    suites = tmp_path / "expectations"
+    shutil.copytree(PROJECT_ROOT / "expectations", suites)
+    suite = json.loads((suites / "investment.json").read_text(encoding="utf-8"))
+    suite["expectations"].append({
+        "type": "expect_column_values_to_not_be_null", "kwargs": {"column": "no_such_column"},
+        "meta": {"severity": "critical", "message_vi": "x", "message_en": "x"},
+    })
+    (suites / "investment.json").write_text(json.dumps(suite), encoding="utf-8")
+    monkeypatch.setenv("NTM_EXPECTATIONS_DIR", str(suites))
+    load_suite.cache_clear()
+    try:
+        raw = copy_sample(tmp_path / "raw", ["2024-Q1"], communes=["05068"])
+        result = build_warehouse(raw, tmp_path / "ntm.duckdb", ["2024-Q1"])
+    finally:
+        load_suite.cache_clear()
+    check = next(e for e in result.get_asset_check_evaluations()
+                 if e.asset_key == dg.AssetKey(["quarantine", "investment"]) and e.check_name == "published_rows_pass_critical_rules")
+    assert not check.passed
+    assert "whole table" in check.metadata["failed_rules"].value
+    materialized = {e.event_specific_data.materialization.asset_key for e in result.get_asset_materialization_events()}
+    assert dg.AssetKey(["core", "fact_criteria_snapshot"]) in materialized
+    assert dg.AssetKey(["core", "fact_investment"]) not in materialized
+    assert dg.AssetKey(["mart", "kpi_quarterly"]) not in materialized
