@@ -18,6 +18,10 @@ from dagster_duckdb import DuckDBResource
 from ntm_pipeline.contract import text_key
 
 MACROS_SQL = Path(__file__).parent / "sql" / "macros.sql"
+OWNERS = ["team:ntm-data"]
+# DuckDB takes one writer per file: every asset that writes is in this pool, limited to 1
+# in dagster_home/dagster.yaml and deploy/dagster.yaml, so no two steps write at once.
+WAREHOUSE_POOL = "duckdb"
 SCHEMAS = ("raw", "staging", "quarantine", "core", "mart")
 
 

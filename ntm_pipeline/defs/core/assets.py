@@ -25,7 +25,7 @@ from ntm_pipeline.defs.raw.assets import raw_key
 from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, staging_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
 from ntm_pipeline.quality.validate import ROW_KEY, validate_rows
-from ntm_pipeline.warehouse import materialize_sql, warehouse
+from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, warehouse
 
 SQL = Path(__file__).parent / "sql"
 COMMUNE_STATUS = dg.AssetKey(["core", "fact_commune_status"])
@@ -51,7 +51,8 @@ def _fact(name: str, source: SubmissionTable, description: str, extra_deps: list
         deps=deps,
         group_name="core",
         kinds={"duckdb", "sql", "great_expectations"},
-        owners=["team:ntm-data"],
+        owners=OWNERS,
+        pool=WAREHOUSE_POOL,
         description=description,
         partitions_def=quarterly_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
@@ -131,7 +132,8 @@ FACT_KEYS = [dg.AssetKey(["core", n]) for n in (
     ],
     group_name="core",
     kinds={"duckdb", "sql"},
-    owners=["team:ntm-data"],
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
     partitions_def=quarterly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=[

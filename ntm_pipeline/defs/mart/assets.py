@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
-from ntm_pipeline.warehouse import materialize_sql
+from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql
 
 SQL = Path(__file__).parent / "sql"
 
@@ -40,9 +40,12 @@ KPI_COLUMNS = {
     ],
     group_name="mart",
     kinds={"duckdb", "sql"},
-    owners=["team:ntm-data"],
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
     partitions_def=quarterly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
+    # Follows its upstream facts: a quarter is refreshed whenever one of them changes.
+    automation_condition=dg.AutomationCondition.eager(),
 )
 def kpi_quarterly(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Quarterly KPIs: one row per quarter, area (commune, district, province) and KPI, with

@@ -20,7 +20,16 @@ from ntm_pipeline.defs.raw.assets import SOURCE_FILE_KEY
 from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, is_partitioned, staging_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
 from ntm_pipeline.quality.validate import FINDING_COLUMNS, ROW_KEY, Validation, validate_rows
-from ntm_pipeline.warehouse import materialize_sql, replace_partitions, replace_table, table_metadata, table_name, warehouse
+from ntm_pipeline.warehouse import (
+    OWNERS,
+    WAREHOUSE_POOL,
+    materialize_sql,
+    replace_partitions,
+    replace_table,
+    table_metadata,
+    table_name,
+    warehouse,
+)
 
 SQL = Path(__file__).parent / "sql"
 
@@ -70,7 +79,8 @@ def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
         deps=[staging_key(table), dg.AssetKey(["core", "dim_code"])],
         group_name="quarantine",
         kinds={"duckdb", "great_expectations"},
-        owners=["team:ntm-data"],
+        owners=OWNERS,
+        pool=WAREHOUSE_POOL,
         description=f"Findings of the expectations/{table.name}.json suite on staging.{table.name}: one row "
         "per row and broken rule, with file, sheet, row, column, value and a Vietnamese and English "
         "message. Rows with a critical finding are kept out of the facts.",
@@ -136,7 +146,8 @@ quarantine_assets = [_quarantine_asset(t) for t in ALL_TABLES]
     deps=[SOURCE_FILE_KEY, staging_key(SUBMISSION), quarantine_key(SUBMISSION)],
     group_name="quarantine",
     kinds={"duckdb", "sql"},
-    owners=["team:ntm-data"],
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
     partitions_def=quarterly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )

@@ -22,10 +22,9 @@ from ntm_pipeline.submissions.reader import (
     discover_target_files,
     read_submission_file,
 )
-from ntm_pipeline.warehouse import replace_partitions, replace_table, table_metadata, warehouse
+from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, replace_partitions, replace_table, table_metadata, warehouse
 
 GROUP = "raw"
-OWNERS = ["team:ntm-data"]
 SOURCE_FILE_KEY = dg.AssetKey(["raw", "source_file"])
 
 
@@ -108,6 +107,7 @@ def _frame(table: SubmissionTable, files: list[tuple[str, ParsedFile]], root, ru
         )
     ],
     name="raw_submissions",
+    pool=WAREHOUSE_POOL,
 )
 def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, submissions: SubmissionStore):
     """Parse every submission file of the run's quarters (.xlsx with calamine, .csv as UTF-8)."""
@@ -177,7 +177,7 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
             )
 
 
-@dg.asset(key=raw_key(TARGET), group_name=GROUP, kinds={"duckdb", "csv"}, owners=OWNERS)
+@dg.asset(key=raw_key(TARGET), group_name=GROUP, kinds={"duckdb", "csv"}, owners=OWNERS, pool=WAREHOUSE_POOL)
 def raw_target(context: dg.AssetExecutionContext, duckdb: DuckDBResource, submissions: SubmissionStore) -> dg.MaterializeResult:
     """District and province annual targets from raw/targets/, as read (year, area code,
     KPI code, value), with the file and row each came from."""

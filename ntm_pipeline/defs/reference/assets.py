@@ -14,11 +14,11 @@ from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.partitions import FIRST_YEAR, LAST_YEAR
 from ntm_pipeline.reference import reference_csv_path
-from ntm_pipeline.warehouse import materialize_sql, table_name
+from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, table_name
 
 SQL = Path(__file__).parent / "sql"
 GROUP = "core"
-COMMON = dict(group_name=GROUP, kinds={"duckdb", "sql"}, owners=["team:ntm-data"])
+COMMON = dict(group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS, pool=WAREHOUSE_POOL)
 
 
 def _materialize(duckdb: DuckDBResource, key: dg.AssetKey, sql_file: str, params: dict | None = None, frames: dict | None = None):

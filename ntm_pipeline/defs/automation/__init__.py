@@ -1,0 +1,1 @@
+"""Running the pipeline unattended: jobs, the new-file sensor, the quarter-closing schedule, alerts."""
