@@ -140,6 +140,25 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, rows: int, descr
     }
 
 
+def sql_reference(sql_file: Path) -> dict:
+    """Definition metadata linking an asset to the SQL file that builds it, shown in the UI."""
+    return {
+        "dagster/code_references": dg.CodeReferencesMetadataValue(
+            code_references=[dg.LocalFileCodeReference(file_path=str(sql_file), line_number=1, label="SQL")]
+        )
+    }
+
+
+def column_lineage(conn: duckdb.DuckDBPyConnection, table: str, upstream: list[dg.AssetKey]) -> dg.TableColumnLineage:
+    """Each column of `table` comes from the column of the same name in the upstream tables."""
+    columns = {key: set(_columns(conn, f"SELECT * FROM {table_name(key)}")) for key in upstream}
+    return dg.TableColumnLineage(deps_by_column={
+        column: [dg.TableColumnDep(asset_key=key, column_name=column) for key in upstream if column in columns[key]]
+        for column in _columns(conn, f"SELECT * FROM {table}")
+        if any(column in columns[key] for key in upstream)
+    })
+
+
 def materialize_sql(
     duckdb_resource: DuckDBResource,
     table: str,
@@ -148,9 +167,11 @@ def materialize_sql(
     params: dict | None = None,
     frames: dict | None = None,
     descriptions: dict[str, str] | None = None,
+    lineage_from: list[dg.AssetKey] | None = None,
 ) -> dg.MaterializeResult:
     """Write the result of a SQL file to `table`: the rows of `periods`, or the whole table
-    when `periods` is None. `frames` are pandas frames the query reads by name."""
+    when `periods` is None. `frames` are pandas frames the query reads by name;
+    `lineage_from` names the tables whose same-named columns the table's columns come from."""
     sql = read_sql(sql_file)
     with warehouse(duckdb_resource) as conn:
         for name, frame in (frames or {}).items():
@@ -159,4 +180,7 @@ def materialize_sql(
             rows = replace_table(conn, table, sql, params)
         else:
             rows = replace_partitions(conn, table, periods, sql, params)
-        return dg.MaterializeResult(metadata=table_metadata(conn, table, rows, descriptions))
+        metadata = table_metadata(conn, table, rows, descriptions)
+        if lineage_from:
+            metadata["dagster/column_lineage"] = column_lineage(conn, table, lineage_from)
+        return dg.MaterializeResult(metadata=metadata)

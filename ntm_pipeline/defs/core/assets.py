@@ -25,7 +25,7 @@ from ntm_pipeline.defs.raw.assets import raw_key
 from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, staging_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
 from ntm_pipeline.quality.validate import ROW_KEY, validate_rows
-from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, warehouse
+from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, warehouse
 
 SQL = Path(__file__).parent / "sql"
 COMMUNE_STATUS = dg.AssetKey(["core", "fact_commune_status"])
@@ -54,6 +54,7 @@ def _fact(name: str, source: SubmissionTable, description: str, extra_deps: list
         owners=OWNERS,
         pool=WAREHOUSE_POOL,
         description=description,
+        metadata=sql_reference(SQL / f"{name}.sql"),
         partitions_def=quarterly_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
         check_specs=[
@@ -66,7 +67,8 @@ def _fact(name: str, source: SubmissionTable, description: str, extra_deps: list
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
         periods = partition_periods(context) if partitioned else None
-        yield materialize_sql(duckdb, f"core.{name}", SQL / f"{name}.sql", periods=periods)
+        lineage = [staging_key(source)] + ([COMMUNE_STATUS] if COMMUNE_STATUS in deps else [])
+        yield materialize_sql(duckdb, f"core.{name}", SQL / f"{name}.sql", periods=periods, lineage_from=lineage)
         with warehouse(duckdb) as conn:
             where = "WHERE period IN (SELECT unnest($periods))" if periods is not None else ""
             rows = conn.execute(f"SELECT * FROM core.{name} {where}", {"periods": periods} if periods else {}).df()
@@ -134,6 +136,7 @@ FACT_KEYS = [dg.AssetKey(["core", n]) for n in (
     kinds={"duckdb", "sql"},
     owners=OWNERS,
     pool=WAREHOUSE_POOL,
+    metadata=sql_reference(SQL / "row_reconciliation.sql"),
     partitions_def=quarterly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     check_specs=[

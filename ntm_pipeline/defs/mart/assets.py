@@ -7,7 +7,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
-from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql
+from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference
 
 SQL = Path(__file__).parent / "sql"
 
@@ -29,6 +29,28 @@ KPI_COLUMNS = {
 }
 
 
+def _from(table: str, *columns: str) -> list[dg.TableColumnDep]:
+    return [dg.TableColumnDep(asset_key=dg.AssetKey(["core", table]), column_name=c) for c in columns]
+
+
+# Where each column of the KPI table comes from.
+KPI_LINEAGE = dg.TableColumnLineage(deps_by_column={
+    "period": _from("dim_period", "period"),
+    "area_code": _from("fact_commune_status", "commune_code", "district_code", "province_code"),
+    "area_name": _from("dim_commune", "commune_name", "district_name", "province_name"),
+    "kpi_code": _from("dim_kpi", "kpi_code") + _from("fact_investment", "category", "status"),
+    "unit": _from("dim_kpi", "unit"),
+    "value": (
+        _from("fact_investment", "capital_total", "status", "category")
+        + _from("fact_certified_area", "certified_area_ha", "standard")
+        + _from("fact_commune_status", "agri_cooperatives", "farms", "ntm_title", "proposed_title")
+        + _from("fact_criteria_snapshot", "is_met")
+        + _from("fact_ocop_rating", "stars", "decision_date", "event_type", "is_valid_at_period_end")
+    ),
+    "target": _from("fact_target", "target_value"),
+})
+
+
 @dg.asset(
     key=dg.AssetKey(["mart", "kpi_quarterly"]),
     deps=[
@@ -39,6 +61,7 @@ KPI_COLUMNS = {
         )
     ],
     group_name="mart",
+    metadata=sql_reference(SQL / "kpi_quarterly.sql"),
     kinds={"duckdb", "sql"},
     owners=OWNERS,
     pool=WAREHOUSE_POOL,
@@ -53,7 +76,8 @@ def kpi_quarterly(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> 
     year's target. Capital, projects by category and status, VietGAP and GlobalGAP areas,
     cooperatives and farms, OCOP products, criteria met and NTM titles: the figures of the
     district's quarterly report."""
-    return materialize_sql(
+    result = materialize_sql(
         duckdb, "mart.kpi_quarterly", SQL / "kpi_quarterly.sql",
         periods=partition_periods(context), descriptions=KPI_COLUMNS,
     )
+    return dg.MaterializeResult(metadata={**result.metadata, "dagster/column_lineage": KPI_LINEAGE})

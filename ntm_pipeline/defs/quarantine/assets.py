@@ -24,6 +24,7 @@ from ntm_pipeline.warehouse import (
     OWNERS,
     WAREHOUSE_POOL,
     materialize_sql,
+    sql_reference,
     replace_partitions,
     replace_table,
     table_metadata,
@@ -143,6 +144,7 @@ quarantine_assets = [_quarantine_asset(t) for t in ALL_TABLES]
 
 @dg.asset(
     key=QUARANTINED_FILES_KEY,
+    metadata=sql_reference(SQL / "source_file.sql"),
     deps=[SOURCE_FILE_KEY, staging_key(SUBMISSION), quarantine_key(SUBMISSION)],
     group_name="quarantine",
     kinds={"duckdb", "sql"},

@@ -14,7 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.partitions import FIRST_YEAR, LAST_YEAR
 from ntm_pipeline.reference import reference_csv_path
-from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, table_name
+from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, table_name
 
 SQL = Path(__file__).parent / "sql"
 GROUP = "core"
@@ -28,7 +28,10 @@ def _materialize(duckdb: DuckDBResource, key: dg.AssetKey, sql_file: str, params
 def _csv_dimension(name: str, csv_name: str, description: str, deps: list[str] | None = None):
     key = dg.AssetKey(["core", name])
 
-    @dg.asset(key=key, description=description, deps=[dg.AssetKey(["core", d]) for d in deps or []], **COMMON)
+    @dg.asset(
+        key=key, description=description, deps=[dg.AssetKey(["core", d]) for d in deps or []],
+        metadata=sql_reference(SQL / f"{name}.sql"), **COMMON,
+    )
     def _asset(duckdb: DuckDBResource) -> dg.MaterializeResult:
         return _materialize(duckdb, key, f"{name}.sql", {"path": str(reference_csv_path(csv_name))})
 
@@ -70,7 +73,7 @@ dim_kpi = _csv_dimension(
 )
 
 
-@dg.asset(key=dg.AssetKey(["core", "dim_period"]), **COMMON)
+@dg.asset(key=dg.AssetKey(["core", "dim_period"]), metadata=sql_reference(SQL / "dim_period.sql"), **COMMON)
 def dim_period(duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Quarters of both programme periods (2021-2030) with their dates and the periods KPIs
     compare against: the same quarter last year and the previous quarter."""
@@ -87,7 +90,7 @@ def _admin_units_legacy():
     return pd.DataFrame(query("SELECT * FROM admin_units_legacy"))
 
 
-@dg.asset(key=dg.AssetKey(["core", "dim_commune"]), **COMMON)
+@dg.asset(key=dg.AssetKey(["core", "dim_commune"]), metadata=sql_reference(SQL / "dim_commune.sql"), **COMMON)
 def dim_commune(duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Commune-level units (xã, phường, thị trấn) of the GSO list before the 2025 reform,
     about 10,040 rows, with district, province and unit type. The GSO code is the key;
@@ -98,7 +101,7 @@ def dim_commune(duckdb: DuckDBResource) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(key=dg.AssetKey(["core", "dim_commune_alias"]), **COMMON)
+@dg.asset(key=dg.AssetKey(["core", "dim_commune_alias"]), metadata=sql_reference(SQL / "dim_commune_alias.sql"), **COMMON)
 def dim_commune_alias(duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Accent-free name keys of each commune, including the names of the communes merged
     into it in 2019-2020, for matching names typed in submissions (codes stay the key)."""

@@ -14,7 +14,7 @@ from dagster_duckdb import DuckDBResource
 from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, TARGET, SubmissionTable, column_descriptions
 from ntm_pipeline.defs.raw.assets import raw_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
-from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, table_name
+from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, table_name
 
 SQL = Path(__file__).parent / "sql"
 REFERENCE_DEPS = [dg.AssetKey(["core", n]) for n in ("dim_code_key", "dim_commune", "dim_period")]
@@ -57,6 +57,7 @@ def _staging_asset(table: SubmissionTable) -> dg.AssetsDefinition:
         pool=WAREHOUSE_POOL,
         description=f"{table.description} Typed and normalised from raw.{table.name}; "
         "every row is kept, with its file, sheet and row number, for validation.",
+        metadata=sql_reference(SQL / f"{table.name}.sql"),
         partitions_def=quarterly_partitions if partitioned else None,
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
     )
@@ -65,6 +66,7 @@ def _staging_asset(table: SubmissionTable) -> dg.AssetsDefinition:
             duckdb, table_name(key), SQL / f"{table.name}.sql",
             periods=partition_periods(context) if partitioned else None,
             descriptions=column_descriptions(table),
+            lineage_from=[raw_key(table)],
         )
 
     return _asset
