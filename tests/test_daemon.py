@@ -1,0 +1,54 @@
+"""With the daemon running, a quarter's files dropped into raw/ become that quarter's facts
+and KPIs without a click: sensor, run queue and run launcher of the shipped instance."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster._core.instance.ref import InstanceRef
+
+from conftest import copy_sample
+from ntm_pipeline.settings import PROJECT_ROOT
+
+
+def test_dropped_files_are_materialised_by_the_daemon(tmp_path):
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    raw, database = tmp_path / "raw", tmp_path / "ntm.duckdb"
+    env = {**os.environ, "DAGSTER_HOME": str(home), "NTM_RAW_DIR": str(raw), "NTM_WAREHOUSE": str(database),
+           "NTM_ALERT_FILE": str(tmp_path / "alerts.jsonl"), "GX_ANALYTICS_ENABLED": "false"}
+    daemon = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        copy_sample(raw, ["2024-Q1"])  # the district office drops its communes' files
+        deadline = time.monotonic() + 420
+        with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home))) as instance:
+            runs = []
+            while time.monotonic() < deadline:
+                runs = instance.get_runs()
+                if any(r.status == dg.DagsterRunStatus.SUCCESS and r.tags.get("dagster/partition") == "2024-Q1"
+                       for r in runs):
+                    break
+                assert not any(r.status == dg.DagsterRunStatus.FAILURE for r in runs), [r.run_id for r in runs]
+                time.sleep(3)
+            else:
+                raise AssertionError(f"no successful run of 2024-Q1 within 7 minutes: {[(r.job_name, r.status) for r in runs]}")
+            run = next(r for r in runs if r.tags.get("dagster/partition") == "2024-Q1")
+            assert run.job_name == "quarter_job"
+            assert run.tags.get("dagster/sensor_name") == "new_submission_files"
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=60)
+    with duckdb.connect(str(database), read_only=True) as conn:
+        assert conn.execute(
+            "SELECT value FROM mart.kpi_quarterly WHERE period = '2024-Q1' AND area_level = 'district' "
+            "AND kpi_code = 'ocop_products'"
+        ).fetchone() == (12.0,)
