@@ -14,3 +14,13 @@ def reference_csv_path(name: str):
 def read_reference_csv(name: str) -> list[dict[str, str]]:
     with open(reference_csv_path(name), encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def column_glossary(table: str) -> dict[str, str]:
+    """What each column means, for the column schema shown in Dagster; `table` may override."""
+    glossary: dict[str, str] = {}
+    for row in read_reference_csv("column_doc"):
+        if row["table"] in ("", table):
+            if row["table"] == table or row["column"] not in glossary:
+                glossary[row["column"]] = row["description"]
+    return glossary

@@ -123,8 +123,11 @@ def replace_partitions(
 
 
 def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, rows: int, descriptions: dict[str, str] | None = None) -> dict:
-    """Metadata every table asset reports: its name, row count and column schema."""
-    descriptions = descriptions or {}
+    """Metadata every table asset reports: its name, row count and column schema, each column
+    described from `descriptions` or else the project's glossary (reference_data/column_doc.csv)."""
+    from ntm_pipeline.reference import column_glossary
+
+    descriptions = {**column_glossary(table), **(descriptions or {})}
     schema, name = table.split(".")
     columns = conn.execute(
         "SELECT column_name, data_type FROM information_schema.columns "

@@ -1,6 +1,5 @@
 """Mart: the quarterly KPI table analysts query and the district report is written from."""
 
-
 from pathlib import Path
 
 import dagster as dg
@@ -10,23 +9,6 @@ from ntm_pipeline.partitions import partition_periods, quarterly_partitions
 from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference
 
 SQL = Path(__file__).parent / "sql"
-
-KPI_COLUMNS = {
-    "period": "Quarter, e.g. 2024-Q1.",
-    "area_level": "commune, district or province.",
-    "area_code": "GSO code of the area (5, 3 or 2 digits).",
-    "area_name": "Name of the area in the GSO list.",
-    "kpi_code": "KPI code, defined in docs/kpis.md and core.dim_kpi.",
-    "kpi_name_vi": "KPI name in Vietnamese.",
-    "unit": "Unit of value.",
-    "measure": "stock (quarter-end value) or flow (year-to-date sum).",
-    "value": "Value for the area and quarter.",
-    "value_prev_year": "Value for the same quarter of the previous year.",
-    "yoy_delta": "value - value_prev_year.",
-    "yoy_pct": "Change on the same quarter last year, percent.",
-    "target": "That year's target for the area, where one is set.",
-    "target_progress_pct": "value as a percent of target.",
-}
 
 
 def _from(table: str, *columns: str) -> list[dg.TableColumnDep]:
@@ -78,6 +60,6 @@ def kpi_quarterly(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> 
     district's quarterly report."""
     result = materialize_sql(
         duckdb, "mart.kpi_quarterly", SQL / "kpi_quarterly.sql",
-        periods=partition_periods(context), descriptions=KPI_COLUMNS,
+        periods=partition_periods(context),
     )
     return dg.MaterializeResult(metadata={**result.metadata, "dagster/column_lineage": KPI_LINEAGE})
