@@ -63,3 +63,57 @@ def kpi_quarterly(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> 
         periods=partition_periods(context),
     )
     return dg.MaterializeResult(metadata={**result.metadata, "dagster/column_lineage": KPI_LINEAGE})
+
+
+def _mart(name: str, description: str, deps: list[str], partitioned: bool = True) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["mart", name])
+
+    @dg.asset(
+        key=key,
+        deps=[dg.AssetKey(d.split(".")) for d in deps],
+        group_name="mart",
+        kinds={"duckdb", "sql"},
+        owners=OWNERS,
+        pool=WAREHOUSE_POOL,
+        description=description,
+        metadata=sql_reference(SQL / f"{name}.sql"),
+        partitions_def=quarterly_partitions if partitioned else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        automation_condition=dg.AutomationCondition.eager(),
+    )
+    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+        return materialize_sql(
+            duckdb, f"mart.{name}", SQL / f"{name}.sql", periods=partition_periods(context) if partitioned else None,
+        )
+
+    return _asset
+
+
+kpi_wide = _mart(
+    "kpi_wide",
+    "The KPI table turned wide for spreadsheets: one row per area (commune, district, province) "
+    "and quarter, one column per KPI, dots in KPI codes written as underscores "
+    "(projects_ongoing_road). Rebuilt whole from mart.kpi_quarterly.",
+    ["mart.kpi_quarterly"], partitioned=False,
+)
+commune_scorecard = _mart(
+    "commune_scorecard",
+    "The district office's to-do list: each rural commune not yet NTM (or NTM, not yet advanced) "
+    "per quarter, with the criteria it still misses, by name, and the criteria it gained or lost "
+    "since the previous quarter.",
+    ["core.fact_commune_status", "core.fact_criteria_snapshot", "core.dim_commune", "core.dim_period"],
+)
+ocop_register = _mart(
+    "ocop_register",
+    "The OCOP register at quarter end: every certified product (3 stars or more, certificate "
+    "valid) with its stars, producer, certificate date and expiry, flagged when it is due for "
+    "re-rating within the next two quarters.",
+    ["core.fact_ocop_rating", "core.dim_commune", "core.dim_period"],
+)
+capital_by_source = _mart(
+    "capital_by_source",
+    "Capital mobilised per district and province by project category and by source (central "
+    "and local budgets, integrated programmes, credit, enterprises, people), in the quarter and "
+    "year to date, million VND.",
+    ["core.fact_investment", "core.dim_period"],
+)
