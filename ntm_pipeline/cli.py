@@ -1,5 +1,6 @@
 """The `ntm` command: `ntm run` builds the warehouse, `ntm validate` checks submission files
-before they are sent, `ntm sample` rewrites the sample, `ntm docs` refreshes docs/."""
+before they are sent, `ntm report` writes a quarterly report, `ntm sample` rewrites the
+sample, `ntm docs` refreshes docs/."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--period", action="append", help="only these quarters, e.g. 2024-Q1 (repeatable)")
     commands.add_parser("sample", help="regenerate the Kim Bôi sample and the blank template in raw/")
     commands.add_parser("docs", help="refresh the generated reference sections of docs/")
+    report = commands.add_parser("report", help="write the quarterly report of a district or province")
+    report.add_argument("--period", required=True, help="quarter, e.g. 2024-Q1")
+    area = report.add_mutually_exclusive_group(required=True)
+    area.add_argument("--district", help="GSO district code, e.g. 153")
+    area.add_argument("--province", help="GSO province code, e.g. 17")
+    report.add_argument("--out", type=Path, help="folder for the files (default reports/<period>/)")
     check = commands.add_parser(
         "validate", help="check submission files before sending them; problems in Vietnamese (--lang en for English)"
     )
@@ -29,6 +36,21 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             parser.error(f"no such file: {missing[0]}")
         return validate_files(args.files, lang=args.lang, period=args.period)
+    if args.command == "report":
+        import duckdb
+
+        from ntm_pipeline.report.build import build_report, write_report
+        from ntm_pipeline.settings import reports_dir, warehouse_path
+
+        level, code = ("district", args.district) if args.district else ("province", args.province)
+        with duckdb.connect(str(warehouse_path()), read_only=True) as conn:
+            try:
+                built = build_report(conn, args.period, level, code)
+            except ValueError as exc:
+                parser.error(str(exc))
+        for path in write_report(built, args.out or reports_dir() / args.period):
+            print(path)
+        return 0
     if args.command == "docs":
         from ntm_pipeline.docs import write_docs
 

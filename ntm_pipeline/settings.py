@@ -20,3 +20,8 @@ def warehouse_path() -> Path:
 def expectations_dir() -> Path:
     """The Great Expectations suites, as JSON; NTM_EXPECTATIONS_DIR overrides it."""
     return Path(os.environ.get("NTM_EXPECTATIONS_DIR", PROJECT_ROOT / "expectations"))
+
+
+def reports_dir() -> Path:
+    """Where the quarterly reports are written; NTM_REPORTS_DIR overrides it."""
+    return Path(os.environ.get("NTM_REPORTS_DIR", PROJECT_ROOT / "reports"))

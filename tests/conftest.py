@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import duckdb
 import pytest
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# Reports written by test runs go to a folder of their own, never into the repo.
+os.environ["NTM_REPORTS_DIR"] = tempfile.mkdtemp(prefix="ntm-reports-")
 
 import dagster as dg  # noqa: E402
 from dagster_duckdb import DuckDBResource  # noqa: E402

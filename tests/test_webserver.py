@@ -71,7 +71,7 @@ def test_graphql_sees_the_full_lineage(webserver):
     assert edges == expected
     checks = {(key, c["name"]) for key, n in served.items() for c in n["assetChecksOrError"].get("checks", [])}
     assert checks == {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
-    assert len(checks) == 20 and len(served) == 41
+    assert len(checks) == 20 and len(served) == 42
     assert served["raw/submission"]["groupName"] == "raw" and served["mart/kpi_quarterly"]["groupName"] == "mart"
     assert ("raw/submission", "staging/submission") in edges
     assert ("core/row_reconciliation", "mart/kpi_quarterly") in edges

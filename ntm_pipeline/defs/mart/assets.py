@@ -6,7 +6,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
-from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference
+from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, warehouse
 
 SQL = Path(__file__).parent / "sql"
 
@@ -117,3 +117,46 @@ capital_by_source = _mart(
     "year to date, million VND.",
     ["core.fact_investment", "core.dim_period"],
 )
+
+
+@dg.asset(
+    key=dg.AssetKey(["mart", "quarterly_report"]),
+    deps=[dg.AssetKey(["mart", n]) for n in ("kpi_quarterly", "ocop_register", "capital_by_source")]
+    + [dg.AssetKey(["core", n]) for n in ("fact_commune_status", "fact_criteria_snapshot", "fact_ocop_rating",
+                                           "fact_certified_area")],
+    group_name="mart",
+    kinds={"duckdb", "markdown", "excel"},
+    owners=OWNERS,
+    pool=WAREHOUSE_POOL,
+    partitions_def=quarterly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    """The quarterly NTM report of every district and province, written from the warehouse in
+    the style of the district news releases: capital, projects by category, VietGAP and
+    GlobalGAP areas against the same quarter last year, cooperatives and farms, OCOP products,
+    criteria, NTM communes by name, the bands and the year's targets with what remains. As
+    Markdown, HTML with charts and an Excel workbook for print, in reports/<quarter>/."""
+    from ntm_pipeline.report.build import build_report, to_markdown, write_report
+    from ntm_pipeline.settings import reports_dir
+
+    written, previews = [], {}
+    with warehouse(duckdb) as conn:
+        for period in partition_periods(context):
+            areas = conn.execute(
+                "SELECT DISTINCT area_level, area_code FROM mart.kpi_quarterly "
+                "WHERE period = ? AND area_level IN ('district', 'province') ORDER BY 1, 2", [period],
+            ).fetchall()
+            for level, code in areas:
+                report = build_report(conn, period, level, code)
+                written += write_report(report, reports_dir() / period)
+                if level == "district":
+                    previews[report.slug] = to_markdown(report)
+    latest = sorted(previews)[-1] if previews else None
+    return dg.MaterializeResult(metadata={
+        "reports": len([p for p in written if p.suffix == ".md"]),
+        "folder": dg.MetadataValue.path(str(reports_dir())),
+        "files": dg.MetadataValue.md("\n".join(f"- `{p.name}`" for p in written if p.suffix != ".png")),
+        **({"preview": dg.MetadataValue.md(previews[latest])} if latest else {}),
+    })

@@ -6,6 +6,7 @@ SELECT
     d.commune_name,
     o.district_code,
     d.district_name,
+    o.province_code,
     o.product_code,
     o.product_name,
     o.producer,

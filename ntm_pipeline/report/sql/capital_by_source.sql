@@ -1,0 +1,5 @@
+SELECT source, sum(capital_ytd) AS capital_ytd
+FROM mart.capital_by_source
+WHERE period = $period AND area_level = $area_level AND area_code = $area_code
+GROUP BY source
+ORDER BY capital_ytd DESC

@@ -1,0 +1,9 @@
+-- VietGAP and GlobalGAP areas over the eight quarters up to the report's.
+SELECT k.period, k.kpi_code, k.value
+FROM mart.kpi_quarterly AS k
+JOIN core.dim_period AS p ON p.period = k.period
+JOIN core.dim_period AS r ON r.period = $period
+WHERE k.area_level = $area_level AND k.area_code = $area_code
+  AND k.kpi_code IN ('vietgap_area_ha', 'globalgap_area_ha')
+  AND p.year * 4 + p.quarter BETWEEN r.year * 4 + r.quarter - 7 AND r.year * 4 + r.quarter
+ORDER BY k.period, k.kpi_code

@@ -1,0 +1,108 @@
+"""The quarterly report comes out of the warehouse with the source report's figures."""
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ntm_pipeline.report.build import Report, Table, build_report, to_markdown, to_workbook, write_report
+
+# Every figure of the district's Q1/2024 news release, as the generated report writes it.
+SOURCE_FIGURES = [
+    "trên 267 tỷ đồng",
+    "31 công trình đường giao thông nông thôn", "01 công trình ngầm, tràn", "11 công trình kênh mương",
+    "28 công trình trường học", "03 công trình nhà văn hóa xã", "03 công trình khu thể thao xã",
+    "06 công trình nhà văn hóa thôn", "01 công trình nước sạch tập trung",
+    "Chuẩn bị đầu tư sửa chữa, nâng cấp và xây dựng mới: 28 công trình đường giao thông nông thôn, "
+    "08 công trình kênh mương, 07 công trình trường học, 19 công trình nhà văn hóa thôn, "
+    "03 công trình nước sạch tập trung.",
+    "233,2 ha (tăng 23,2 ha so với cùng kỳ)", "46,5 ha (tăng 12,5 ha so với cùng kỳ)",
+    "31 hợp tác xã hoạt động trong lĩnh vực nông nghiệp; có 31 trang trại",
+    "02 sản phẩm 4 sao (Nước khoáng thiên nhiên Kim Bôi, Mật ong rừng Hợp Tiến); 01 sản phẩm 3 sao (Bưởi da xanh Nam Thượng)",
+    "tổng số 12 sản phẩm được chứng nhận OCOP đạt từ 3 sao trở lên",
+    "14,9 tiêu chí/xã",
+    "công nhận xã Nam Thượng đạt chuẩn nông thôn mới nâng cao",
+    "Có 01 xã đạt từ 15 – 18 tiêu chí; 09 xã đạt từ 10 – 14 tiêu chí.",
+    "bình quân tiêu chí đạt 16,0 tiêu chí/xã", "có 08 xã đạt chuẩn NTM", "có 01 xã đạt chuẩn NTM nâng cao",
+    "có 02 xã đạt từ 15 – 18 tiêu chí", "có 06 xã đạt từ 10 – 14 tiêu chí",
+    "chuẩn hóa thêm 02 sản phẩm OCOP đạt từ 3 sao trở lên",
+]
+NTM_COMMUNES = ["Nam Thượng", "Sào Báy", "Vĩnh Đồng", "Mỵ Hòa", "Đông Bắc", "Vĩnh Tiến"]
+
+
+@pytest.fixture(scope="module")
+def report(sample_warehouse):
+    with duckdb.connect(str(sample_warehouse), read_only=True) as conn:
+        return build_report(conn, "2024-Q1", "district", "153")
+
+
+def test_states_every_figure_of_the_source_report(report):
+    text = to_markdown(report)
+    missing = [figure for figure in SOURCE_FIGURES if figure not in text]
+    assert missing == []
+    assert "Số xã đạt chuẩn nông thôn mới: 06 xã (các xã: " in text
+    listed = text.split("Số xã đạt chuẩn nông thôn mới: 06 xã (các xã: ")[1].split(")")[0].split(", ")
+    assert sorted(listed) == sorted(NTM_COMMUNES)
+
+
+def test_the_asset_writes_reports_with_a_markdown_preview(sample_build):
+    database, result = sample_build
+    events = [e for e in result.get_asset_materialization_events()
+              if e.event_specific_data.materialization.asset_key.to_user_string() == "mart/quarterly_report"]
+    assert len(events) == 8  # one per quarter of the single run
+    metadata = events[0].event_specific_data.materialization.metadata
+    assert metadata["reports"].value == 16  # district and province, eight quarters
+    with duckdb.connect(str(database), read_only=True) as conn:
+        latest = to_markdown(build_report(conn, "2024-Q4", "district", "153"))
+    assert metadata["preview"].value == latest
+    assert latest.startswith("# KIM BÔI: KẾT QUẢ XÂY DỰNG NÔNG THÔN MỚI QUÝ 4/2024")
+    for name in ("2024-Q1-district-153.md", "2024-Q1-district-153.html", "2024-Q1-province-17.xlsx"):
+        assert f"`{name}`" in metadata["files"].value
+
+
+def test_workbook_and_charts_open(report, tmp_path):
+    from openpyxl import load_workbook
+    from PIL import Image
+
+    files = write_report(report, tmp_path)
+    workbook = load_workbook(tmp_path / "2024-Q1-district-153.xlsx")
+    assert workbook.sheetnames[:3] == ["Báo cáo", "Chỉ tiêu chính", "Công trình"]
+    projects = workbook["Công trình"]
+    assert [c.value for c in projects[3]] == ["Loại công trình", "Chuyển tiếp", "Chuẩn bị đầu tư"]
+    assert [c.value for c in projects[4]] == ["Đường giao thông nông thôn", 31, 28]
+    assert projects.page_setup.orientation == "landscape" and projects.print_title_rows == "$3:$3"
+    charts = [p for p in files if p.suffix == ".png"]
+    assert len(charts) == 3
+    for chart in charts:
+        with Image.open(chart) as image:
+            assert image.format == "PNG" and image.width > 400 and image.height > 200
+    page = (tmp_path / "2024-Q1-district-153.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == 3 and "14,9 tiêu chí/xã" in page
+
+
+def test_no_exported_cell_is_a_formula(tmp_path):
+    report = Report("2024-Q1", "district", "153", "=Kim Bôi")
+    report.blocks = [("h1", "=HYPERLINK(\"http://x\")"), ("table", Table("OCOP", ["Sản phẩm"], [["=1+1"], ["@SUM(A1)"]]))]
+    path = tmp_path / "r.xlsx"
+    to_workbook(report).save(path)
+    with zipfile.ZipFile(path) as archive:
+        xml = "".join(archive.read(n).decode() for n in archive.namelist() if n.startswith("xl/worksheets/"))
+    assert "<f>" not in xml
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path)["OCOP"]
+    assert sheet["A4"].value == "=1+1" and sheet["A4"].data_type == "s"
+
+
+def test_command_line_writes_the_same_report(sample_warehouse, report, tmp_path):
+    script = Path(sys.executable).parent / "ntm"
+    result = subprocess.run(
+        [str(script), "report", "--period", "2024-Q1", "--district", "153", "--out", str(tmp_path)],
+        capture_output=True, text=True, env={**os.environ, "NTM_WAREHOUSE": str(sample_warehouse)}, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "2024-Q1-district-153.md").read_text(encoding="utf-8") == to_markdown(report)
