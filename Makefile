@@ -31,9 +31,10 @@ dev: $(INSTALLED)
 sample: $(INSTALLED)
 	$(BIN)/ntm sample
 
-## Refresh the generated reference sections of docs/.
+## Refresh the generated parts of docs/ (the data dictionary needs a built warehouse: make run).
 docs: $(INSTALLED)
 	$(BIN)/ntm docs
+	$(BIN)/ntm dictionary
 
 ## Delete the warehouse file; the next `make run` rebuilds it from raw/.
 clean-warehouse:

@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--period", action="append", help="only these quarters, e.g. 2024-Q1 (repeatable)")
     commands.add_parser("sample", help="regenerate the Kim Bôi sample and the blank template in raw/")
     commands.add_parser("docs", help="refresh the generated reference sections of docs/")
+    commands.add_parser("dictionary", help="write docs/data-dictionary.md from the warehouse's comments")
     report = commands.add_parser("report", help="write the quarterly report of a district or province")
     report.add_argument("--period", required=True, help="quarter, e.g. 2024-Q1")
     area = report.add_mutually_exclusive_group(required=True)
@@ -50,6 +51,12 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error(str(exc))
         for path in write_report(built, args.out or reports_dir() / args.period):
             print(path)
+        return 0
+    if args.command == "dictionary":
+        from ntm_pipeline.docs import write_dictionary
+        from ntm_pipeline.settings import warehouse_path
+
+        print(f"wrote {write_dictionary(warehouse_path())}")
         return 0
     if args.command == "docs":
         from ntm_pipeline.docs import write_docs

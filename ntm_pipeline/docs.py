@@ -102,3 +102,49 @@ def write_docs() -> list[Path]:
         path.write_text(render(path.read_text(encoding="utf-8"), sections), encoding="utf-8")
         written.append(path)
     return written
+
+
+DICTIONARY = DOCS / "data-dictionary.md"
+SCHEMA_ORDER = ("mart", "core", "quarantine", "staging", "raw")
+
+
+def render_dictionary(conn) -> str:
+    """docs/data-dictionary.md, from the comments the pipeline puts on every table and column."""
+    from ntm_pipeline.reference import table_docs
+
+    schemas = table_docs()
+    lines = [
+        "# Data dictionary",
+        "",
+        "Generated from the warehouse by `ntm dictionary` (`make docs`): every table and column of",
+        "`warehouse/ntm.duckdb` with its comment, in Vietnamese and English. The same comments are",
+        "in the database, so any client shows them (`SELECT comment FROM duckdb_columns()`).",
+        "DuckDB has no comments on schemas; their descriptions are here.",
+        "",
+    ]
+    for schema in SCHEMA_ORDER:
+        english, vietnamese = schemas[schema]
+        lines += [f"## `{schema}`", "", f"{vietnamese}  ", f"*{english}*", ""]
+        tables = conn.execute(
+            "SELECT table_name, comment FROM duckdb_tables() WHERE schema_name = ? ORDER BY table_name", [schema]
+        ).fetchall()
+        for table, comment in tables:
+            vi, _, en = (comment or "").partition(" | ")
+            lines += [f"### `{schema}.{table}`", "", f"{vi}  ", f"*{en}*", ""]
+            lines += ["| column | type | mô tả | description |", "|---|---|---|---|"]
+            for column, data_type, column_comment in conn.execute(
+                "SELECT column_name, data_type, comment FROM duckdb_columns() "
+                "WHERE schema_name = ? AND table_name = ? ORDER BY column_index", [schema, table]
+            ).fetchall():
+                cvi, _, cen = (column_comment or "").partition(" | ")
+                lines.append(f"| `{column}` | {data_type} | {cvi} | {cen} |")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def write_dictionary(database) -> Path:
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as conn:
+        DICTIONARY.write_text(render_dictionary(conn), encoding="utf-8")
+    return DICTIONARY

@@ -79,11 +79,32 @@ def _columns(conn: duckdb.DuckDBPyConnection, query: str, params: dict | None = 
     return [d[0] for d in conn.execute(f"SELECT * FROM ({query}) LIMIT 0", bind(query, params)).description]
 
 
+def _literal(text: str) -> str:
+    """A SQL string literal: DuckDB's COMMENT ON takes no parameters. Only for the project's
+    own documentation text, never for data."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def comment_table(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Vietnamese and English comments on the table and each of its columns, for any client."""
+    from ntm_pipeline.reference import column_docs, table_docs
+
+    if table in table_docs():
+        english, vietnamese = table_docs()[table]
+        conn.execute(f"COMMENT ON TABLE {table} IS {_literal(f'{vietnamese} | {english}')}")
+    docs = column_docs(table)
+    for column in _columns(conn, f"SELECT * FROM {table}"):
+        if column in docs:
+            english, vietnamese = docs[column]
+            conn.execute(f'COMMENT ON COLUMN {table}."{column}" IS {_literal(f"{vietnamese} | {english}")}')
+
+
 def replace_table(conn: duckdb.DuckDBPyConnection, table: str, select_sql: str, params: dict | None = None) -> int:
     """Replace a whole table with the result of a query, atomically."""
     conn.execute("BEGIN TRANSACTION")
     try:
         conn.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}", bind(select_sql, params))
+        comment_table(conn, table)
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")
@@ -115,6 +136,7 @@ def replace_partitions(
             )
         conn.execute(f"DELETE FROM {table} WHERE period IN (SELECT unnest($periods))", {"periods": periods})
         conn.execute(f"INSERT INTO {table} BY NAME {select_sql}", bind(select_sql, params))
+        comment_table(conn, table)
         conn.execute("COMMIT")
     except Exception:
         conn.execute("ROLLBACK")

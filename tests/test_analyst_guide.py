@@ -32,3 +32,20 @@ def test_answers_agree_with_the_report(sample_db):
     assert projects[("road", "ongoing")] == 31 and projects[("village_cultural_house", "preparing")] == 19
     sources = sample_db.execute(by_number["7"]).fetchall()
     assert 267.0 < sum(v for _, v in sources) < 268.0
+
+
+def test_data_dictionary_is_in_sync_and_complete(sample_db):
+    from ntm_pipeline.docs import DICTIONARY, render_dictionary
+
+    assert DICTIONARY.read_text(encoding="utf-8") == render_dictionary(sample_db), (
+        "docs/data-dictionary.md is out of date: make run && make docs"
+    )
+    undocumented = sample_db.execute(
+        "SELECT schema_name || '.' || table_name || '.' || column_name FROM duckdb_columns() "
+        "WHERE schema_name IN ('raw', 'staging', 'quarantine', 'core', 'mart') "
+        "AND (comment IS NULL OR comment NOT LIKE '% | %')"
+    ).fetchall()
+    assert undocumented == []
+    assert sample_db.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE comment IS NULL OR comment NOT LIKE '% | %'"
+    ).fetchone()[0] == 0

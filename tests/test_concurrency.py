@@ -40,7 +40,9 @@ def test_two_runs_at_once_both_finish(tmp_path):
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     for output in outputs:
         assert "RESULT True" in output, output[-3000:]
-        assert "lock" not in output.lower(), output[-3000:]
+        # DuckDB's own words when a second writer is refused ("blocked" on the pool is fine).
+        assert "could not set lock" not in output.lower(), output[-3000:]
+        assert "conflicting lock" not in output.lower(), output[-3000:]
     with duckdb.connect(str(database), read_only=True) as conn:
         assert conn.execute(
             "SELECT period, count(*) FROM core.fact_commune_status GROUP BY 1 ORDER BY 1"
