@@ -102,3 +102,13 @@ def test_every_warehouse_column_is_described(sample_db):
         undescribed += [f"{schema}.{table}.{c}" for (c, *_) in sample_db.execute(f"DESCRIBE {schema}.{table}").fetchall()
                         if c not in glossary]
     assert undescribed == []
+
+
+@pytest.mark.parametrize("valid_from, valid_to, day, expected", [
+    (None, "2025-06-30", "2024-03-31", True), (None, "2025-06-30", "2025-09-30", False),
+    ("2025-07-01", None, "2025-06-30", False), ("2025-07-01", None, "2025-09-30", True),
+])
+def test_versioned_rows_in_force(conn, valid_from, valid_to, day, expected):
+    assert conn.execute(
+        "SELECT in_force(CAST(? AS DATE), CAST(? AS DATE), CAST(? AS DATE))", [valid_from, valid_to, day]
+    ).fetchone()[0] is expected

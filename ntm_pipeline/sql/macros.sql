@@ -22,6 +22,10 @@ CREATE OR REPLACE TEMP MACRO vn_label(x) AS
         '([^qQ])uỷ([^\p{L}]|$)', '\1ủy\2', 'g'), '([^qQ])uỹ([^\p{L}]|$)', '\1ũy\2', 'g'),
         '([^qQ])uỵ([^\p{L}]|$)', '\1ụy\2', 'g');
 
+-- A versioned row (a commune of an era, a criteria set) is in force on a day.
+CREATE OR REPLACE TEMP MACRO in_force(valid_from, valid_to, day) AS
+    coalesce(valid_from, DATE '1900-01-01') <= day AND coalesce(valid_to, DATE '9999-12-31') >= day;
+
 -- A number as typed: "46,5" and "46.5" are 46.5; "1.234,5" is 1234.5; blanks are NULL.
 CREATE OR REPLACE TEMP MACRO parse_decimal(x) AS (
     WITH t(v) AS (SELECT regexp_replace(clean_text(x), '[\s\x{00A0}]', '', 'g'))
@@ -84,9 +88,7 @@ CREATE OR REPLACE TEMP MACRO resolve_code(list_name, x) AS coalesce(
 -- The commune code is in the GSO list in force at the end of the period.
 CREATE OR REPLACE TEMP MACRO commune_known(code, p) AS EXISTS (
     SELECT 1 FROM core.dim_commune AS c JOIN core.dim_period AS d ON d.period = p
-    WHERE c.commune_code = code
-      AND coalesce(c.valid_from, DATE '1900-01-01') <= d.end_date
-      AND coalesce(c.valid_to, DATE '9999-12-31') >= d.end_date
+    WHERE c.commune_code = code AND in_force(c.valid_from, c.valid_to, d.end_date)
 );
 
 -- @needs staging.submission quarantine.submission

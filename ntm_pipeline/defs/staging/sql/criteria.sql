@@ -28,7 +28,5 @@ SELECT
 FROM raw.criteria AS r
 JOIN core.dim_period AS p ON p.period = r.period
 LEFT JOIN core.dim_commune AS c
-    ON c.commune_code = commune_code(r.commune_code)
-   AND coalesce(c.valid_from, DATE '1900-01-01') <= p.end_date
-   AND coalesce(c.valid_to, DATE '9999-12-31') >= p.end_date
+    ON c.commune_code = commune_code(r.commune_code) AND in_force(c.valid_from, c.valid_to, p.end_date)
 WHERE r.period IN (SELECT unnest($periods))

@@ -41,9 +41,7 @@ WITH typed AS (
     FROM raw.submission AS r
     JOIN core.dim_period AS p ON p.period = r.period
     LEFT JOIN core.dim_commune AS c
-        ON c.commune_code = commune_code(r.commune_code)
-       AND coalesce(c.valid_from, DATE '1900-01-01') <= p.end_date
-       AND coalesce(c.valid_to, DATE '9999-12-31') >= p.end_date
+        ON c.commune_code = commune_code(r.commune_code) AND in_force(c.valid_from, c.valid_to, p.end_date)
     WHERE r.period IN (SELECT unnest($periods))
 ),
 ranked AS (
@@ -77,7 +75,7 @@ SELECT
     r.ntm_title = 'none' OR r.title_year IS NOT NULL AS title_has_year,
     r.ntm_title = 'none' OR NOT r.is_rural_commune OR r.criteria_met_reported >= coalesce(
         (SELECT max(s.criteria_count) FROM core.dim_criteria_set AS s
-         WHERE s.valid_from <= r.period_start AND s.valid_to >= r.period_start), 0) AS ntm_meets_all_criteria,
+         WHERE in_force(s.valid_from, s.valid_to, r.period_start)), 0) AS ntm_meets_all_criteria,
     NOT r.row_hidden AS row_visible,
     CASE WHEN r.corrections > 0 AND r.precedence > 1 THEN 'superseded' ELSE 'validate' END AS row_status,
     r.unparsed_columns
