@@ -97,7 +97,7 @@ def validate_files(paths: list[Path], lang: str = "vi", period: str | None = Non
         if placed:
             database = Path(tmp) / "check.duckdb"
             selection = dg.AssetSelection.groups("quarantine").upstream()
-            materialize_periods(
+            result = materialize_periods(
                 sorted({p for _, p in placed.values()}),
                 dg.DagsterInstance.ephemeral(),
                 resources={
@@ -107,6 +107,9 @@ def validate_files(paths: list[Path], lang: str = "vi", period: str | None = Non
                 selection=selection,
                 log_level="ERROR",
             )
+            if not result.success:  # a fault of the checker itself, not of the files
+                failed = [e.step_key for e in result.all_events if e.is_step_failure]
+                raise RuntimeError(f"the validation run failed in {', '.join(failed) or 'setup'}")
             with duckdb.connect(str(database), read_only=True) as conn:
                 for source_file, (path, file_period) in placed.items():
                     out(text["file"].format(name=path.name, period=file_period))
