@@ -249,6 +249,12 @@ def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, categ
 
 
 def _figure():
+    import os
+
+    from ntm_pipeline.settings import PROJECT_ROOT
+
+    # matplotlib keeps a font cache; keep it inside the repo's instance folder, not in ~.
+    os.environ.setdefault("MPLCONFIGDIR", str(PROJECT_ROOT / "dagster_home" / "matplotlib"))
     import matplotlib
 
     matplotlib.use("Agg")
