@@ -57,6 +57,11 @@ CREATE OR REPLACE TEMP MACRO parse_met(x) AS CASE
     WHEN text_key(x) IN ('0', 'khong', 'chua_dat', 'khong_dat', 'false', 'no', 'not_met') THEN false
 END;
 
+-- The column's name when its text was given but could not be read: the pieces of a
+-- staging table's unparsed_columns, which the validation quotes back to the officer.
+CREATE OR REPLACE TEMP MACRO unreadable(text, parsed, column_name) AS
+    CASE WHEN text IS NOT NULL AND parsed IS NULL THEN column_name END;
+
 -- A reporting period: 2024-Q1, Q1/2024, Quý 1/2024 or Quý I/2024 -> '2024-Q1'.
 CREATE OR REPLACE TEMP MACRO parse_period(x) AS (
     WITH t(v) AS (SELECT upper(strip_accents(clean_text(x))))

@@ -18,9 +18,9 @@ SELECT
     detail_row_status(r.period, r.source_file, r.batch, commune_code(r.commune_code)) AS row_status,
     NOT r.row_hidden AS row_visible,
     nullif(concat_ws(', ',
-        CASE WHEN r.area_ha IS NOT NULL AND parse_decimal(r.area_ha) IS NULL THEN 'area_ha' END,
-        CASE WHEN r.issue_date IS NOT NULL AND parse_date(r.issue_date) IS NULL THEN 'issue_date' END,
-        CASE WHEN r.expiry_date IS NOT NULL AND parse_date(r.expiry_date) IS NULL THEN 'expiry_date' END
+        unreadable(r.area_ha, parse_decimal(r.area_ha), 'area_ha'),
+        unreadable(r.issue_date, parse_date(r.issue_date), 'issue_date'),
+        unreadable(r.expiry_date, parse_date(r.expiry_date), 'expiry_date')
     ), '') AS unparsed_columns
 FROM raw.certified_area AS r
 JOIN core.dim_period AS p ON p.period = r.period

@@ -22,8 +22,8 @@ SELECT
           AND parse_integer(prev.criterion_no) = parse_integer(r.criterion_no)
           AND parse_met(prev.met)) AS loss_explained,
     nullif(concat_ws(', ',
-        CASE WHEN r.criterion_no IS NOT NULL AND parse_integer(r.criterion_no) IS NULL THEN 'criterion_no' END,
-        CASE WHEN parse_met(r.met) IS NULL THEN 'met' END
+        unreadable(r.criterion_no, parse_integer(r.criterion_no), 'criterion_no'),
+        unreadable(r.met, parse_met(r.met), 'met')
     ), '') AS unparsed_columns
 FROM raw.criteria AS r
 JOIN core.dim_period AS p ON p.period = r.period

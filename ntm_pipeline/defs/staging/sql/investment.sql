@@ -15,13 +15,13 @@ WITH typed AS (
         parse_decimal(r.capital_people) AS capital_people,
         parse_decimal(r.capital_total) AS capital_total_reported,
         nullif(concat_ws(', ',
-            CASE WHEN r.capital_central_budget IS NOT NULL AND parse_decimal(r.capital_central_budget) IS NULL THEN 'capital_central_budget' END,
-            CASE WHEN r.capital_local_budget IS NOT NULL AND parse_decimal(r.capital_local_budget) IS NULL THEN 'capital_local_budget' END,
-            CASE WHEN r.capital_integrated IS NOT NULL AND parse_decimal(r.capital_integrated) IS NULL THEN 'capital_integrated' END,
-            CASE WHEN r.capital_credit IS NOT NULL AND parse_decimal(r.capital_credit) IS NULL THEN 'capital_credit' END,
-            CASE WHEN r.capital_enterprise IS NOT NULL AND parse_decimal(r.capital_enterprise) IS NULL THEN 'capital_enterprise' END,
-            CASE WHEN r.capital_people IS NOT NULL AND parse_decimal(r.capital_people) IS NULL THEN 'capital_people' END,
-            CASE WHEN r.capital_total IS NOT NULL AND parse_decimal(r.capital_total) IS NULL THEN 'capital_total' END
+            unreadable(r.capital_central_budget, parse_decimal(r.capital_central_budget), 'capital_central_budget'),
+            unreadable(r.capital_local_budget, parse_decimal(r.capital_local_budget), 'capital_local_budget'),
+            unreadable(r.capital_integrated, parse_decimal(r.capital_integrated), 'capital_integrated'),
+            unreadable(r.capital_credit, parse_decimal(r.capital_credit), 'capital_credit'),
+            unreadable(r.capital_enterprise, parse_decimal(r.capital_enterprise), 'capital_enterprise'),
+            unreadable(r.capital_people, parse_decimal(r.capital_people), 'capital_people'),
+            unreadable(r.capital_total, parse_decimal(r.capital_total), 'capital_total')
         ), '') AS unparsed_columns
     FROM raw.investment AS r
     WHERE r.period IN (SELECT unnest($periods))

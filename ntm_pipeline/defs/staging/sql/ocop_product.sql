@@ -27,9 +27,9 @@ SELECT
     detail_row_status(r.period, r.source_file, r.batch, commune_code(r.commune_code)) AS row_status,
     NOT r.row_hidden AS row_visible,
     nullif(concat_ws(', ',
-        CASE WHEN r.score IS NOT NULL AND parse_decimal(r.score) IS NULL THEN 'score' END,
-        CASE WHEN r.stars IS NOT NULL AND parse_integer(r.stars) IS NULL THEN 'stars' END,
-        CASE WHEN r.decision_date IS NOT NULL AND parse_date(r.decision_date) IS NULL THEN 'decision_date' END
+        unreadable(r.score, parse_decimal(r.score), 'score'),
+        unreadable(r.stars, parse_integer(r.stars), 'stars'),
+        unreadable(r.decision_date, parse_date(r.decision_date), 'decision_date')
     ), '') AS unparsed_columns
 FROM raw.ocop_product AS r
 JOIN core.dim_period AS p ON p.period = r.period

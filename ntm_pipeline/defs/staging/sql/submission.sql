@@ -31,12 +31,12 @@ WITH typed AS (
          WHERE k.period = r.period AND k.batch = r.batch
            AND commune_code(k.commune_code) = commune_code(r.commune_code)) AS criteria_met_reported,
         nullif(concat_ws(', ',
-            CASE WHEN r.reporting_period IS NOT NULL AND parse_period(r.reporting_period) IS NULL THEN 'reporting_period' END,
-            CASE WHEN r.date_prepared IS NOT NULL AND parse_date(r.date_prepared) IS NULL THEN 'date_prepared' END,
-            CASE WHEN r.agri_cooperatives IS NOT NULL AND parse_integer(r.agri_cooperatives) IS NULL THEN 'agri_cooperatives' END,
-            CASE WHEN r.farms IS NOT NULL AND parse_integer(r.farms) IS NULL THEN 'farms' END,
-            CASE WHEN r.title_year IS NOT NULL AND parse_integer(r.title_year) IS NULL THEN 'title_year' END,
-            CASE WHEN parse_met(r.is_correction) IS NULL THEN 'is_correction' END
+            unreadable(r.reporting_period, parse_period(r.reporting_period), 'reporting_period'),
+            unreadable(r.date_prepared, parse_date(r.date_prepared), 'date_prepared'),
+            unreadable(r.agri_cooperatives, parse_integer(r.agri_cooperatives), 'agri_cooperatives'),
+            unreadable(r.farms, parse_integer(r.farms), 'farms'),
+            unreadable(r.title_year, parse_integer(r.title_year), 'title_year'),
+            unreadable(r.is_correction, parse_met(r.is_correction), 'is_correction')
         ), '') AS unparsed_columns
     FROM raw.submission AS r
     JOIN core.dim_period AS p ON p.period = r.period

@@ -14,7 +14,7 @@ SELECT
             WHERE c.district_code = clean_text(r.district_code) OR c.province_code = clean_text(r.district_code)) AS area_known,
     'validate' AS row_status,
     nullif(concat_ws(', ',
-        CASE WHEN r.year IS NOT NULL AND parse_integer(r.year) IS NULL THEN 'year' END,
-        CASE WHEN r.value IS NOT NULL AND parse_decimal(r.value) IS NULL THEN 'value' END
+        unreadable(r.year, parse_integer(r.year), 'year'),
+        unreadable(r.value, parse_decimal(r.value), 'value')
     ), '') AS unparsed_columns
 FROM raw.target AS r
