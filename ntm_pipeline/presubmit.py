@@ -135,7 +135,7 @@ def _problems(conn, source_file: str, lang: str) -> list[tuple[str, str]]:
         return [("critical", f"{text['whole_file']}: {m}") for (m,) in whole]
     problems = []
     rows = conn.execute(
-        f"SELECT sheet, row_number, column_name, value, severity, message FROM ("
+        "SELECT sheet, row_number, column_name, value, severity, message FROM ("
         + " UNION ALL ".join(
             f"SELECT source_file, sheet, row_number, column_name, value, severity, {message} AS message "
             f"FROM quarantine.{t.name}"

@@ -89,8 +89,9 @@ def comment_table(conn: duckdb.DuckDBPyConnection, table: str) -> None:
     """Vietnamese and English comments on the table and each of its columns, for any client."""
     from ntm_pipeline.reference import column_docs, table_docs
 
-    if table in table_docs():
-        english, vietnamese = table_docs()[table]
+    described = table_docs().get(table)
+    if described:
+        english, vietnamese = described
         conn.execute(f"COMMENT ON TABLE {table} IS {_literal(f'{vietnamese} | {english}')}")
     docs = column_docs(table)
     for column in _columns(conn, f"SELECT * FROM {table}"):

@@ -1,6 +1,5 @@
 """The sample is generated deterministically, and the template reads back as a submission."""
 
-from pathlib import Path
 
 from ntm_pipeline.contract import SUBMISSION_TABLES
 from ntm_pipeline.samples.kim_boi import kim_boi_units, write_sample

@@ -19,7 +19,7 @@ from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, SubmissionTable
 from ntm_pipeline.defs.raw.assets import SOURCE_FILE_KEY
 from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, is_partitioned, staging_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
-from ntm_pipeline.quality.validate import FINDING_COLUMNS, ROW_KEY, Validation, validate_rows
+from ntm_pipeline.quality.validate import FINDING_COLUMNS, ROW_KEY, validate_rows
 from ntm_pipeline.warehouse import (
     OWNERS,
     WAREHOUSE_POOL,
