@@ -104,6 +104,7 @@ def corpus(tmp_path_factory):
     inv[5]["capital_central_budget"] = "46.5"
     inv[5]["capital_local_budget"] = "46,5"
     inv[5]["capital_total"] = None
+    inv[9]["status"] = "tạm dừng"  # not a status of the list
     t["criteria"][18] = {"criteria_set": "NTM_2021_2025", "criterion_no": 20, "met": "x"}
     t["ocop_product"] += [
         {"product_code": "OCOP02", "product_name": "Mật ong", "stars": 6, "score": 95, "decision_date": "10/01/2024",
@@ -259,6 +260,8 @@ NAM_THUONG = "05068-nam-thuong.xlsx"
                                  "critical", "Project category is not one of the listed categories")]),
     ("investment", "capital_credit", [("Dự án đầu tư", 3, "capital_credit", "hai trăm", "expect_column_values_to_be_null(unparsed_columns)",
                                        "critical", "Value cannot be read (a number, date or met flag in the wrong format)")]),
+    ("investment", "status", [("Dự án đầu tư", 11, "status", "tạm dừng", "expect_column_values_to_be_in_set(status)",
+                               "critical", "Project status is not one of the listed statuses")]),
     ("investment", "capital_total", [("Dự án đầu tư", 6, "capital_total", "999999", "capital_total_matches",
                                       "critical", "Total capital differs from the sum of its sources")]),
     ("criteria", "criterion_no", [("Tiêu chí", 20, "criterion_no", "20", "criterion_known", "critical",
@@ -365,7 +368,7 @@ def test_every_other_row_lands_and_reconciles(corpus):
         "SELECT sum(rows_read), sum(rows_published), sum(rows_quarantined) FROM core.row_reconciliation WHERE source_file = ?",
         [f"submissions/{PERIOD}/{NAM_THUONG}"],
     ).fetchone()
-    assert quarantined == 11 and published == read - quarantined
+    assert quarantined == 12 and published == read - quarantined
     # The good communes are whole.
     for code in ("05068", "05080", "05065", "05083", "05026"):
         assert conn.execute(

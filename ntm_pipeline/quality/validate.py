@@ -109,15 +109,19 @@ def validate_rows(
         .add_batch_definition_whole_dataframe("rows")
         .get_batch(batch_parameters={"dataframe": rows.reset_index(drop=True)})
     )
+    suite = load_suite(suite_name)
     result = batch.validate(
-        load_suite(suite_name),
+        suite,
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
         expectation_parameters=parameters,
     )
     raw_index = raw_rows.set_index(index_columns) if raw_rows is not None and not raw_rows.empty else None
     outcomes, findings = [], []
-    # GX returns results in suite order; pair them with the rules read from the same JSON.
-    for rule, item in zip(rules, result.results):
+    # GX does not return results in the suite's order: pair each rule with its expectation's
+    # id (the loaded suite keeps the JSON's order) and find its result by that id.
+    results = {item.expectation_config.id: item for item in result.results}
+    for rule, expectation in zip(rules, suite.expectations):
+        item = results[expectation.id]
         info = item.result or {}
         index_list = info.get("unexpected_index_list")
         outcome = RuleOutcome(
