@@ -55,18 +55,20 @@ def test_the_asset_writes_reports_with_a_markdown_preview(sample_build):
               if e.event_specific_data.materialization.asset_key.to_user_string() == "mart/quarterly_report"]
     assert len(events) == 8  # one per quarter of the single run
     metadata = events[0].event_specific_data.materialization.metadata
-    assert metadata["reports"].value == 16  # district and province, eight quarters
+    assert metadata["period"].value == "2024-Q4"  # the run's newest quarter
+    assert metadata["reports"].value == 2  # the district and the province
     with duckdb.connect(str(database), read_only=True) as conn:
         latest = to_markdown(build_report(conn, "2024-Q4", "district", "153"))
     assert metadata["preview"].value == latest
     assert latest.startswith("# KIM BÔI: KẾT QUẢ XÂY DỰNG NÔNG THÔN MỚI QUÝ 4/2024")
-    for name in ("2024-Q1-district-153.md", "2024-Q1-district-153.html", "2024-Q1-province-17.xlsx"):
+    for name in ("2024-Q4-district-153.md", "2024-Q4-district-153.html", "2024-Q4-province-17.xlsx"):
         assert f"`{name}`" in metadata["files"].value
 
 
 def test_workbook_and_charts_open(report, tmp_path):
+    from xml.etree import ElementTree
+
     from openpyxl import load_workbook
-    from PIL import Image
 
     files = write_report(report, tmp_path)
     workbook = load_workbook(tmp_path / "2024-Q1-district-153.xlsx")
@@ -75,13 +77,20 @@ def test_workbook_and_charts_open(report, tmp_path):
     assert [c.value for c in projects[3]] == ["Loại công trình", "Chuyển tiếp", "Chuẩn bị đầu tư"]
     assert [c.value for c in projects[4]] == ["Đường giao thông nông thôn", 31, 28]
     assert projects.page_setup.orientation == "landscape" and projects.print_title_rows == "$3:$3"
-    charts = [p for p in files if p.suffix == ".png"]
-    assert len(charts) == 3
-    for chart in charts:
-        with Image.open(chart) as image:
-            assert image.format == "PNG" and image.width > 400 and image.height > 200
+    charts = {p.stem.rsplit("-", 1)[-1]: p for p in files if p.suffix == ".svg"}
+    assert sorted(charts) == ["capital", "criteria", "gap"]
+    svg = "{http://www.w3.org/2000/svg}"
+    criteria = ElementTree.parse(charts["criteria"]).getroot()
+    bars = {b.find(f"{svg}title").text for b in criteria.iter(f"{svg}rect")}
+    # one bar per rural commune, named with its criteria met; the dashed line is the year's target
+    rows = next(t for t in report.tables if t.title == "Tiêu chí theo xã").rows
+    assert bars == {f"{name}: {met}" for name, met in rows} and len(bars) == 16
+    assert any(t.text == "Mục tiêu bình quân: 16" for t in criteria.iter(f"{svg}text"))
+    gap = ElementTree.parse(charts["gap"]).getroot()
+    quarters = len(next(t for t in report.tables if t.title == "Diện tích GAP").rows)
+    assert [len(line.get("points").split()) for line in gap.iter(f"{svg}polyline")] == [quarters, quarters] == [5, 5]
     page = (tmp_path / "2024-Q1-district-153.html").read_text(encoding="utf-8")
-    assert page.count('src="data:image/png;base64,') == 3 and "14,9 tiêu chí/xã" in page
+    assert page.count("<svg ") == 3 and "14,9 tiêu chí/xã" in page
 
 
 def test_no_exported_cell_is_a_formula(tmp_path):

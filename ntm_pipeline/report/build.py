@@ -8,9 +8,7 @@ news releases it replaces, with Vietnamese number conventions.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import duckdb
 
 from ntm_pipeline.partitions import parse_period
 from ntm_pipeline.reference import read_reference_csv
+from ntm_pipeline.report.charts import bar_chart, line_chart
 from ntm_pipeline.report.numbers import billion_vnd, count, vi_fixed, vi_number
 
 SQL = Path(__file__).parent / "sql"
@@ -37,7 +36,7 @@ class Report:
     area_code: str
     area_name: str
     blocks: list[tuple] = field(default_factory=list)  # ("h1"|"h2"|"p", text) | ("table", Table) | ("chart", name)
-    charts: dict[str, bytes] = field(default_factory=dict)
+    charts: dict[str, str] = field(default_factory=dict)  # name -> SVG
 
     @property
     def tables(self) -> list[Table]:
@@ -219,7 +218,7 @@ def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, categ
     criteria = _query(conn, "criteria_by_commune", params)
     report.blocks.append(("h2", "Tiêu chí theo xã"))
     report.blocks.append(("table", Table("Tiêu chí theo xã", ["Xã", "Số tiêu chí đạt"], [list(r) for r in criteria])))
-    report.charts["criteria"] = _bar_chart(
+    report.charts["criteria"] = bar_chart(
         [r[0] for r in criteria], [r[1] for r in criteria], "Số tiêu chí đạt theo xã",
         line=(kpis.get("avg_criteria_met") or [None] * 4)[3], line_label="Mục tiêu bình quân",
     )
@@ -232,65 +231,20 @@ def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, categ
     report.blocks.append(("table", Table("Diện tích GAP", ["Quý", "VietGAP (ha)", "GlobalGAP (ha)"],
                                          [[p, series["vietgap_area_ha"][i], series["globalgap_area_ha"][i]]
                                           for i, p in enumerate(periods)])))
-    report.charts["gap"] = _line_chart(periods, {"VietGAP": series["vietgap_area_ha"], "GlobalGAP": series["globalgap_area_ha"]},
+    report.charts["gap"] = line_chart(periods, {"VietGAP": series["vietgap_area_ha"], "GlobalGAP": series["globalgap_area_ha"]},
                                        "Diện tích VietGAP và GlobalGAP (ha)")
     report.blocks.append(("chart", "gap"))
     capital = _query(conn, "capital_by_source", params)
     report.blocks.append(("h2", "Vốn huy động từ đầu năm theo nguồn"))
     report.blocks.append(("table", Table("Vốn theo nguồn", ["Nguồn vốn", "Triệu đồng"],
                                          [[SOURCES.get(s, s), v] for s, v in capital])))
-    report.charts["capital"] = _bar_chart([SOURCES.get(s, s) for s, _ in capital], [v / 1000 for _, v in capital],
+    report.charts["capital"] = bar_chart([SOURCES.get(s, s) for s, _ in capital], [v / 1000 for _, v in capital],
                                           "Vốn huy động từ đầu năm theo nguồn (tỷ đồng)")
     report.blocks.append(("chart", "capital"))
     register = _query(conn, "ocop_register", params)
     report.blocks.append(("h2", "Sản phẩm OCOP còn hiệu lực"))
     report.blocks.append(("table", Table("Sản phẩm OCOP", ["Xã", "Sản phẩm", "Số sao", "Chủ thể", "Ngày công nhận", "Hết hạn"],
                                          [list(r) for r in register])))
-
-
-def _figure():
-    import os
-
-    from ntm_pipeline.settings import PROJECT_ROOT
-
-    # matplotlib keeps a font cache; keep it inside the repo's instance folder, not in ~.
-    os.environ.setdefault("MPLCONFIGDIR", str(PROJECT_ROOT / "dagster_home" / "matplotlib"))
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight", metadata={"Software": None})
-    _figure().close(fig)
-    return buffer.getvalue()
-
-
-def _bar_chart(labels, values, title, line=None, line_label=None) -> bytes:
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ax.bar(labels, values, color="#2e7d32")
-    if line is not None:
-        ax.axhline(line, color="#c62828", linestyle="--", label=line_label)
-        ax.legend()
-    ax.set_title(title)
-    ax.tick_params(axis="x", rotation=45)
-    plt.setp(ax.get_xticklabels(), ha="right")
-    return _png(fig)
-
-
-def _line_chart(periods, series: dict, title) -> bytes:
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for name, values in series.items():
-        ax.plot(periods, values, marker="o", label=name)
-    ax.set_title(title)
-    ax.legend()
-    return _png(fig)
 
 
 def _cell(value) -> str:
@@ -322,7 +276,7 @@ def to_markdown(report: Report) -> str:
             lines += ["| " + " | ".join(_cell(v).replace("|", "/") for v in row) + " |" for row in table.rows]
             lines.append("")
         elif kind == "chart":
-            lines += [f"![{block[1]}]({report.slug}-{block[1]}.png)", ""]
+            lines += [f"![{block[1]}]({report.slug}-{block[1]}.svg)", ""]
     return "\n".join(lines)
 
 
@@ -332,7 +286,7 @@ def to_html(report: Report) -> str:
         f"<title>{html.escape(report.area_name)} {report.period}</title>",
         "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;line-height:1.5}"
         "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #999;padding:.2rem .5rem}"
-        "td{text-align:right}td:first-child{text-align:left}img{max-width:100%}</style></head><body>",
+        "td{text-align:right}td:first-child{text-align:left}svg{max-width:100%;height:auto}</style></head><body>",
     ]
     for block in report.blocks:
         kind = block[0]
@@ -344,8 +298,7 @@ def to_html(report: Report) -> str:
             parts += ["<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>" for row in table.rows]
             parts.append("</table>")
         elif kind == "chart":
-            data = base64.b64encode(report.charts[block[1]]).decode()
-            parts.append(f'<img alt="{block[1]}" src="data:image/png;base64,{data}">')
+            parts.append(f'<figure aria-label="{block[1]}">{report.charts[block[1]]}</figure>')
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -411,8 +364,8 @@ def write_report(report: Report, folder: Path) -> list[Path]:
     workbook = folder / f"{report.slug}.xlsx"
     to_workbook(report).save(workbook)
     written += [markdown, page, workbook]
-    for name, png in report.charts.items():
-        path = folder / f"{report.slug}-{name}.png"
-        path.write_bytes(png)
+    for name, svg in report.charts.items():
+        path = folder / f"{report.slug}-{name}.svg"
+        path.write_text(svg, encoding="utf-8")
         written.append(path)
     return written

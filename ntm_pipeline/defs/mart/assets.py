@@ -137,26 +137,31 @@ def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
     the style of the district news releases: capital, projects by category, VietGAP and
     GlobalGAP areas against the same quarter last year, cooperatives and farms, OCOP products,
     criteria, NTM communes by name, the bands and the year's targets with what remains. As
-    Markdown, HTML with charts and an Excel workbook for print, in reports/<quarter>/."""
+    Markdown, HTML with charts and an Excel workbook for print, in reports/<quarter>/.
+
+    A run writes the reports of its newest quarter, the one being reported on (a backfill of
+    eight quarters does not rewrite seven published ones; at national scale that is some
+    6,000 reports). `ntm report --period` writes any other quarter's on demand."""
     from ntm_pipeline.report.build import build_report, to_markdown, write_report
     from ntm_pipeline.settings import reports_dir
 
+    period = partition_periods(context)[-1]
     written, previews = [], {}
     with warehouse(duckdb) as conn:
-        for period in partition_periods(context):
-            areas = conn.execute(
-                "SELECT DISTINCT area_level, area_code FROM mart.kpi_quarterly "
-                "WHERE period = ? AND area_level IN ('district', 'province') ORDER BY 1, 2", [period],
-            ).fetchall()
-            for level, code in areas:
-                report = build_report(conn, period, level, code)
-                written += write_report(report, reports_dir() / period)
-                if level == "district":
-                    previews[report.slug] = to_markdown(report)
-    latest = sorted(previews)[-1] if previews else None
+        areas = conn.execute(
+            "SELECT DISTINCT area_level, area_code FROM mart.kpi_quarterly "
+            "WHERE period = ? AND area_level IN ('district', 'province') ORDER BY 1, 2", [period],
+        ).fetchall()
+        for level, code in areas:
+            report = build_report(conn, period, level, code)
+            written += write_report(report, reports_dir() / period)
+            if level == "district":
+                previews[report.slug] = to_markdown(report)
+    latest = sorted(previews)[0] if previews else None
     return dg.MaterializeResult(metadata={
+        "period": period,
         "reports": len([p for p in written if p.suffix == ".md"]),
         "folder": dg.MetadataValue.path(str(reports_dir())),
-        "files": dg.MetadataValue.md("\n".join(f"- `{p.name}`" for p in written if p.suffix != ".png")),
+        "files": dg.MetadataValue.md("\n".join(f"- `{p.name}`" for p in written if p.suffix != ".svg")),
         **({"preview": dg.MetadataValue.md(previews[latest])} if latest else {}),
     })
