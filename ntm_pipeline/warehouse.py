@@ -100,16 +100,23 @@ def comment_table(conn: duckdb.DuckDBPyConnection, table: str) -> None:
             conn.execute(f'COMMENT ON COLUMN {table}."{column}" IS {_literal(f"{vietnamese} | {english}")}')
 
 
-def replace_table(conn: duckdb.DuckDBPyConnection, table: str, select_sql: str, params: dict | None = None) -> int:
-    """Replace a whole table with the result of a query, atomically."""
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """All or nothing: a failure inside rolls back, so readers keep the last good state."""
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}", bind(select_sql, params))
-        comment_table(conn, table)
+        yield
         conn.execute("COMMIT")
-    except Exception:
+    except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def replace_table(conn: duckdb.DuckDBPyConnection, table: str, select_sql: str, params: dict | None = None) -> int:
+    """Replace a whole table with the result of a query, atomically."""
+    with transaction(conn):
+        conn.execute(f"CREATE OR REPLACE TABLE {table} AS {select_sql}", bind(select_sql, params))
+        comment_table(conn, table)
     return scalar(conn, f"SELECT count(*) FROM {table}")
 
 
@@ -126,8 +133,7 @@ def replace_partitions(
     of rows now held for those periods.
     """
     params = {**(params or {}), "periods": periods}
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         if not table_exists(conn, table):
             conn.execute(f"CREATE TABLE {table} AS SELECT * FROM ({select_sql}) LIMIT 0", bind(select_sql, params))
         elif _columns(conn, f"SELECT * FROM {table}") != _columns(conn, select_sql, params):
@@ -135,13 +141,27 @@ def replace_partitions(
                 f"{table} has columns {_columns(conn, f'SELECT * FROM {table}')} but the query now gives "
                 f"{_columns(conn, select_sql, params)}: rebuild the warehouse (make clean-warehouse && make run)"
             )
-        conn.execute(f"DELETE FROM {table} WHERE period IN (SELECT unnest($periods))", {"periods": periods})
+        delete_partitions(conn, table, periods)
         conn.execute(f"INSERT INTO {table} BY NAME {select_sql}", bind(select_sql, params))
         comment_table(conn, table)
-        conn.execute("COMMIT")
-    except Exception:
-        conn.execute("ROLLBACK")
-        raise
+    return partition_rows(conn, table, periods)
+
+
+def delete_partitions(conn: duckdb.DuckDBPyConnection, table: str, periods: list[str]) -> None:
+    """Inside a transaction: the first half of replacing partitions."""
+    conn.execute(f"DELETE FROM {table} WHERE period IN (SELECT unnest($periods))", {"periods": periods})
+
+
+def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, frame) -> None:
+    """Inside a transaction: append a pandas frame's rows to a table, columns by name."""
+    conn.register("incoming_frame", frame)
+    try:
+        conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_frame")
+    finally:
+        conn.unregister("incoming_frame")
+
+
+def partition_rows(conn: duckdb.DuckDBPyConnection, table: str, periods: list[str]) -> int:
     return scalar(conn, f"SELECT count(*) FROM {table} WHERE period IN (SELECT unnest($periods))", {"periods": periods})
 
 

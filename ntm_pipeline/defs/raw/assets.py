@@ -22,7 +22,19 @@ from ntm_pipeline.submissions.reader import (
     discover_target_files,
     read_submission_file,
 )
-from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, replace_partitions, replace_table, table_metadata, warehouse
+from ntm_pipeline.warehouse import (
+    OWNERS,
+    WAREHOUSE_POOL,
+    comment_table,
+    delete_partitions,
+    insert_frame,
+    partition_rows,
+    replace_table,
+    table_metadata,
+    table_name,
+    transaction,
+    warehouse,
+)
 
 GROUP = "raw"
 SOURCE_FILE_KEY = dg.AssetKey(["raw", "source_file"])
@@ -54,32 +66,58 @@ SOURCE_FILE_COLUMNS = [
 
 
 def _frame(table: SubmissionTable, files: list[tuple[str, ParsedFile]], root, run_id: str, loaded_at, partitioned=True) -> pd.DataFrame:
-    records = []
+    """The rows of one table from parsed files, built column by column (a dict per row costs
+    more than the parse at national scale)."""
+    provenance = [c for c in PROVENANCE_COLUMNS if partitioned or c != "period"]
+    columns: dict[str, list] = {c: [] for c in [*provenance, *table.column_names]}
     for period, parsed in files:
         chunk = parsed.tables.get(table.name)
-        if chunk is None:
+        if chunk is None or not chunk.rows:
             continue
-        for row_number, values in chunk.rows:
-            record = {
+        n = len(chunk.rows)
+        constant = {
+            "period": period, "source_file": parsed.path.relative_to(root).as_posix(), "file_hash": parsed.file_hash,
+            "batch": parsed.batch.relative_to(root).as_posix(), "sheet": chunk.sheet, "run_id": run_id,
+        }
+        for name in provenance:
+            if name in constant:
+                columns[name].extend([constant[name]] * n)
+        columns["row_number"].extend(number for number, _ in chunk.rows)
+        columns["row_hidden"].extend(number in chunk.hidden_rows for number, _ in chunk.rows)
+        for name in table.column_names:
+            columns[name].extend(values[name] for _, values in chunk.rows)
+    frame = pd.DataFrame({
+        name: pd.array(values, dtype={"row_number": "int32", "row_hidden": "bool"}.get(name, "string"))
+        for name, values in columns.items()
+    })
+    frame.insert(len(provenance), "loaded_at", pd.Series([loaded_at] * len(frame), dtype="datetime64[us]"))
+    return frame
+
+
+def _file_log(files: list[tuple[str, ParsedFile]], root, run_id: str, loaded_at) -> pd.DataFrame:
+    """raw.source_file rows: one per file, parsed or rejected with its reason."""
+    return pd.DataFrame.from_records(
+        [
+            {
                 "period": period,
-                "source_file": parsed.path.relative_to(root).as_posix(),
-                "file_hash": parsed.file_hash,
-                "batch": parsed.batch.relative_to(root).as_posix(),
-                "sheet": chunk.sheet,
-                "row_number": row_number,
-                "row_hidden": row_number in chunk.hidden_rows,
+                "source_file": f.path.relative_to(root).as_posix(),
+                "file_hash": f.file_hash,
+                "batch": f.batch.relative_to(root).as_posix(),
+                "file_format": f.path.suffix.lower().lstrip("."),
+                "size_bytes": f.path.stat().st_size,
+                "status": "rejected" if f.error else "parsed",
+                "error_code": f.error.code if f.error else None,
+                "error": f.error.message_en if f.error else None,
+                "error_vi": f.error.message_vi if f.error else None,
+                "sheets": [t.sheet for t in f.tables.values()],
+                "rows_read": f.row_count,
                 "run_id": run_id,
                 "loaded_at": loaded_at,
-                **values,
             }
-            if not partitioned:
-                record.pop("period")
-            records.append(record)
-    columns = [c for c in PROVENANCE_COLUMNS if partitioned or c != "period"] + ["loaded_at", *table.column_names]
-    frame = pd.DataFrame.from_records(records, columns=columns)
-    text_columns = [c for c in columns if c not in ("row_number", "row_hidden", "loaded_at")]
-    frame[text_columns] = frame[text_columns].astype("string")
-    return frame.astype({"row_number": "int32", "row_hidden": "bool"})
+            for period, f in files
+        ],
+        columns=SOURCE_FILE_COLUMNS,
+    )
 
 
 @dg.multi_asset(
@@ -110,46 +148,41 @@ def _frame(table: SubmissionTable, files: list[tuple[str, ParsedFile]], root, ru
     pool=WAREHOUSE_POOL,
 )
 def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, submissions: SubmissionStore):
-    """Parse every submission file of the run's quarters (.xlsx with calamine, .csv as UTF-8)."""
+    """Parse every submission file of the run's quarters (.xlsx with calamine, .csv as UTF-8).
+
+    The run's quarters are replaced in one transaction across the raw tables; files are read
+    a quarter at a time, so memory holds one quarter's rows, however many the run covers."""
     periods = partition_periods(context)
     root = submissions.path
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    files = [(period, read_submission_file(path)) for period, path in discover_submission_files(root, periods)]
-    rejected = [(period, f) for period, f in files if f.error]
-    for period, parsed in rejected:
-        context.log.warning(f"{period}: {parsed.path.name} rejected: {parsed.error.message_en}")
-    log = pd.DataFrame.from_records(
-        [
-            {
-                "period": period,
-                "source_file": f.path.relative_to(root).as_posix(),
-                "file_hash": f.file_hash,
-                "batch": f.batch.relative_to(root).as_posix(),
-                "file_format": f.path.suffix.lower().lstrip("."),
-                "size_bytes": f.path.stat().st_size,
-                "status": "rejected" if f.error else "parsed",
-                "error_code": f.error.code if f.error else None,
-                "error": f.error.message_en if f.error else None,
-                "error_vi": f.error.message_vi if f.error else None,
-                "sheets": [t.sheet for t in f.tables.values()],
-                "rows_read": f.row_count,
-                "run_id": context.run_id,
-                "loaded_at": loaded_at,
-            }
-            for period, f in files
-        ],
-        columns=SOURCE_FILE_COLUMNS,
-    )
+    tables = [SOURCE_FILE_KEY, *(raw_key(t) for t in SUBMISSION_TABLES)]
+    parsed_count, rejected = 0, []
     with warehouse(duckdb) as conn:
         conn.execute(SOURCE_FILE_DDL)
-        conn.register("incoming_files", log)
-        rows = replace_partitions(conn, "raw.source_file", periods, "SELECT * FROM incoming_files")
+        for table in SUBMISSION_TABLES:
+            conn.execute(_raw_ddl(table))
+        with transaction(conn):
+            for key in tables:
+                delete_partitions(conn, table_name(key), periods)
+            for period in periods:
+                files = [(period, read_submission_file(path)) for _, path in discover_submission_files(root, [period])]
+                for _, parsed in files:
+                    if parsed.error:
+                        rejected.append(parsed)
+                        context.log.warning(f"{period}: {parsed.path.name} rejected: {parsed.error.message_en}")
+                parsed_count += sum(1 for _, f in files if not f.error)
+                insert_frame(conn, "raw.source_file", _file_log(files, root, context.run_id, loaded_at))
+                good = [(p, f) for p, f in files if not f.error]
+                for table in SUBMISSION_TABLES:
+                    insert_frame(conn, f"raw.{table.name}", _frame(table, good, root, context.run_id, loaded_at))
+            for key in tables:
+                comment_table(conn, table_name(key))
         yield dg.MaterializeResult(
             asset_key=SOURCE_FILE_KEY,
             metadata={
-                **table_metadata(conn, "raw.source_file", rows),
+                **table_metadata(conn, "raw.source_file", partition_rows(conn, "raw.source_file", periods)),
                 "periods": dg.MetadataValue.text(", ".join(periods)),
-                "files_parsed": len(files) - len(rejected),
+                "files_parsed": parsed_count,
                 "files_rejected": len(rejected),
             },
         )
@@ -161,19 +194,16 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
             metadata={
                 "files_rejected": len(rejected),
                 "rejected": dg.MetadataValue.md(
-                    "\n".join(f"- `{f.path.relative_to(root).as_posix()}`: {f.error.message_en}" for _, f in rejected)
+                    "\n".join(f"- `{f.path.relative_to(root).as_posix()}`: {f.error.message_en}" for f in rejected)
                     or "none"
                 ),
             },
         )
-        good = [(period, f) for period, f in files if not f.error]
         for table in SUBMISSION_TABLES:
             name = f"raw.{table.name}"
-            conn.execute(_raw_ddl(table))
-            conn.register("incoming_rows", _frame(table, good, root, context.run_id, loaded_at))
-            rows = replace_partitions(conn, name, periods, "SELECT * FROM incoming_rows")
             yield dg.MaterializeResult(
-                asset_key=raw_key(table), metadata=table_metadata(conn, name, rows, column_descriptions(table))
+                asset_key=raw_key(table),
+                metadata=table_metadata(conn, name, partition_rows(conn, name, periods), column_descriptions(table)),
             )
 
 
