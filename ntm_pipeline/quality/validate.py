@@ -7,6 +7,7 @@ Rows with a critical finding are quarantined; warnings are kept and reported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -75,6 +76,38 @@ class Validation:
                 lines += ["| " + " | ".join(str(row.get(c)) for c in columns) + " |" for row in outcome.rows[:sample_rows]]
                 metadata[f"sample: {outcome.rule.name}"] = dg.MetadataValue.md("\n".join(lines))
         return metadata
+
+
+def combine(parts: list[Validation]) -> Validation:
+    """One validation from those of a table's parts (its quarters)."""
+    first = parts[0]
+    outcomes = []
+    for same_rule in zip(*(p.outcomes for p in parts)):
+        failed = [o for o in same_rule if not o.success]
+        outcomes.append(RuleOutcome(
+            same_rule[0].rule, not failed, sum(o.unexpected_count for o in same_rule),
+            row_level=all(o.row_level for o in same_rule), observed=failed[0].observed if failed else None,
+            rows=[row for o in same_rule for row in o.rows],
+        ))
+    findings = pd.concat([p.findings for p in parts], ignore_index=True) if len(parts) > 1 else first.findings
+    return Validation(first.suite, sum(p.rows_checked for p in parts), outcomes, findings, first.index_columns)
+
+
+def validate_by_period(
+    suite_name: str,
+    periods: list[str],
+    rows_of: Callable[[str], tuple[pd.DataFrame, pd.DataFrame | None]],
+    parameters: dict,
+    index_columns: list[str] = ROW_KEY,
+) -> Validation:
+    """Validate a quarter-partitioned table one quarter at a time, so memory holds one
+    quarter's rows however many the run covers. `rows_of(period)` gives the rows and the
+    same rows as read. Every rule's key includes the period, so the result is the whole's."""
+    parts = []
+    for period in periods:
+        rows, raw_rows = rows_of(period)
+        parts.append(validate_rows(suite_name, rows, parameters, raw_rows=raw_rows, index_columns=index_columns))
+    return combine(parts) if parts else validate_rows(suite_name, pd.DataFrame(), parameters, index_columns=index_columns)
 
 
 def _context():

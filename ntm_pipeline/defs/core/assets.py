@@ -24,7 +24,7 @@ from ntm_pipeline.defs.quarantine.assets import code_lists, quarantine_key
 from ntm_pipeline.defs.raw.assets import raw_key
 from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, staging_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
-from ntm_pipeline.quality.validate import ROW_KEY, validate_rows
+from ntm_pipeline.quality.validate import ROW_KEY, validate_by_period, validate_rows
 from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, warehouse
 
 SQL = Path(__file__).parent / "sql"
@@ -69,11 +69,18 @@ def _fact(name: str, source: SubmissionTable, description: str, extra_deps: list
         periods = partition_periods(context) if partitioned else None
         lineage = [staging_key(source)] + ([COMMUNE_STATUS] if COMMUNE_STATUS in deps else [])
         yield materialize_sql(duckdb, f"core.{name}", SQL / f"{name}.sql", periods=periods, lineage_from=lineage)
+        index_columns = FACT_INDEX.get(name, ROW_KEY)
         with warehouse(duckdb) as conn:
-            where = "WHERE period IN (SELECT unnest($periods))" if periods is not None else ""
-            rows = conn.execute(f"SELECT * FROM core.{name} {where}", {"periods": periods} if periods else {}).df()
             lists = code_lists(conn)
-        validation = validate_rows(name, rows, lists, index_columns=FACT_INDEX.get(name, ROW_KEY))
+            if periods is None:
+                rows = conn.execute(f"SELECT * FROM core.{name}").df()
+                validation = validate_rows(name, rows, lists, index_columns=index_columns)
+            else:
+                validation = validate_by_period(
+                    name, periods,
+                    lambda period: (conn.execute(f"SELECT * FROM core.{name} WHERE period = ?", [period]).df(), None),
+                    lists, index_columns=index_columns,
+                )
         yield dg.AssetCheckResult(
             check_name=FACT_CHECK,
             passed=not validation.failed("critical"),

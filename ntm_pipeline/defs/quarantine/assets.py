@@ -19,7 +19,7 @@ from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, SubmissionTable
 from ntm_pipeline.defs.raw.assets import SOURCE_FILE_KEY
 from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, is_partitioned, staging_key
 from ntm_pipeline.partitions import partition_periods, quarterly_partitions
-from ntm_pipeline.quality.validate import FINDING_COLUMNS, ROW_KEY, validate_rows
+from ntm_pipeline.quality.validate import FINDING_COLUMNS, ROW_KEY, validate_by_period, validate_rows
 from ntm_pipeline.warehouse import (
     OWNERS,
     WAREHOUSE_POOL,
@@ -56,7 +56,8 @@ def code_lists(conn) -> dict[str, list[str]]:
 
 
 def _rows_for_validation(conn, table: SubmissionTable, periods: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The staged rows, and the same rows as read, keyed alike, for quoting typed values."""
+    """The staged rows of `periods` (all when None), and the same rows as read, keyed alike,
+    for quoting typed values."""
     # Rows superseded by a correction, or in a file taken out whole, are not validated row by row.
     where = "WHERE s.row_status = 'validate'" + (" AND s.period IN (SELECT unnest($periods))" if periods is not None else "")
     params = {"periods": periods} if periods is not None else {}
@@ -103,8 +104,13 @@ def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
         periods = partition_periods(context) if partitioned else None
         target = table_name(key)
         with warehouse(duckdb) as conn:
-            staged, raw = _rows_for_validation(conn, table, periods)
-            validation = validate_rows(table.name, staged, code_lists(conn), raw_rows=raw)
+            if partitioned:
+                validation = validate_by_period(
+                    table.name, periods, lambda period: _rows_for_validation(conn, table, [period]), code_lists(conn)
+                )
+            else:
+                staged, raw = _rows_for_validation(conn, table, None)
+                validation = validate_rows(table.name, staged, code_lists(conn), raw_rows=raw)
             conn.execute(FINDINGS_DDL.format(table=target))
             findings = validation.findings.astype({c: "string" for c in FINDING_COLUMNS if c != "row_number"})
             conn.register("findings", findings.astype({"row_number": "int32"}))
