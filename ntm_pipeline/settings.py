@@ -25,3 +25,9 @@ def expectations_dir() -> Path:
 def reports_dir() -> Path:
     """Where the quarterly reports are written; NTM_REPORTS_DIR overrides it."""
     return Path(os.environ.get("NTM_REPORTS_DIR", PROJECT_ROOT / "reports"))
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's working memory, beyond which it spills to disk (`1GB`); NTM_DUCKDB_MEMORY_LIMIT
+    overrides it. With Python's share, a national run stays under 2 GiB."""
+    return os.environ.get("NTM_DUCKDB_MEMORY_LIMIT", "1GB")

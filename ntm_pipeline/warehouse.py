@@ -15,7 +15,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from ntm_pipeline.contract import text_key
+from ntm_pipeline import settings
 
 MACROS_SQL = Path(__file__).parent / "sql" / "macros.sql"
 OWNERS = ["team:ntm-data"]
@@ -26,13 +26,10 @@ SCHEMAS = ("raw", "staging", "quarantine", "core", "mart")
 
 
 def prepare_connection(conn: duckdb.DuckDBPyConnection) -> None:
-    """Schemas, the text_key function shared with the file reader, and the parsing macros."""
+    """Schemas, the parsing macros and the memory limit."""
+    conn.execute("SET memory_limit = ?", [settings.duckdb_memory_limit()])
     for schema in SCHEMAS:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    try:
-        conn.create_function("text_key", text_key, ["VARCHAR"], "VARCHAR", side_effects=False)
-    except duckdb.CatalogException:
-        pass  # already registered on this connection
     # DuckDB binds a macro's tables when it is created, so a block of macros that reads
     # warehouse tables ("-- @needs schema.table ...") is created once those tables exist.
     for block in MACROS_SQL.read_text(encoding="utf-8").split("\n-- @needs "):

@@ -49,6 +49,29 @@ def conn():
         yield connection
 
 
+def test_sql_text_key_equals_the_readers(conn):
+    """Staging matches names and labels with the SQL macro; the reader matches headers with
+    the Python function: every GSO name, in every spelling officers use, keys alike."""
+    import unicodedata
+
+    import pandas as pd
+    from vietnamadminunits.database import query
+
+    from ntm_pipeline.contract import SUBMISSION_TABLES
+    from ntm_pipeline.reference import read_reference_csv
+
+    names = {v for r in query("SELECT ward, wardShort, district, province FROM admin_units_legacy") for v in r.values() if v}
+    texts = {variant for name in names for variant in (
+        name, unicodedata.normalize("NFD", name), name.upper(), f"  Xã {name} (cũ)\t", name.replace("òa", "oà"))}
+    texts |= {v for r in read_reference_csv("code_list") for v in r.values() if v}
+    texts |= {h for t in SUBMISSION_TABLES for c in t.columns for h in (c.name, c.header_vi)}
+    texts |= {"", "ĐẠT", "chưa đạt", "a(b)c(d", "Ngầm, tràn (ford)", "ﬁ", "ø", "①", "a\nb"}
+    conn.register("texts", pd.DataFrame({"text": sorted(texts)}, dtype="string"))
+    in_sql = dict(conn.execute("SELECT text, text_key(text) FROM texts").fetchall())
+    assert len(in_sql) > 50_000
+    assert {t: k for t, k in in_sql.items() if k != text_key(t)} == {}
+
+
 @pytest.mark.parametrize("text, value", [
     ("46,5", 46.5), ("46.5", 46.5), ("1.234,5", 1234.5), (" 12 ", 12.0), ("1 234,5", 1234.5),
     ("abc", None), ("", None),

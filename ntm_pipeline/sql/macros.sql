@@ -2,6 +2,14 @@
 -- every warehouse connection (see ntm_pipeline/warehouse.py), so they never go stale in
 -- the database file. A block headed "-- @needs <tables>" is created once those exist.
 
+-- A comparison key for Vietnamese text: no accents, no case, no bracketed asides, no
+-- punctuation ("Xã Hoà  Bình (cũ)" -> "xa_hoa_binh"). The same key as the reader's
+-- contract.text_key for headers and sheet names, in SQL so that staging does not call
+-- Python per row; tests/test_reference.py holds the two equal over every GSO name.
+CREATE OR REPLACE TEMP MACRO text_key(x) AS trim(regexp_replace(regexp_replace(
+    lower(strip_accents(replace(replace(CAST(x AS VARCHAR), 'đ', 'd'), 'Đ', 'D'))),
+    '\(.*?\)', ' ', 'g'), '[^a-z0-9]+', '_', 'g'), '_');
+
 -- Trim, fold runs of spaces (including no-break spaces) and compose to NFC.
 CREATE OR REPLACE TEMP MACRO clean_text(x) AS
     nullif(trim(regexp_replace(nfc_normalize(CAST(x AS VARCHAR)), '[\s\x{00A0}]+', ' ', 'g')), '');

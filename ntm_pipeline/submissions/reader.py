@@ -78,6 +78,8 @@ def cell_text(value: object) -> str | None:
     """The text of a cell as read: numbers without float noise, dates as ISO."""
     if value is None:
         return None
+    if isinstance(value, str):  # the common case, and every CSV cell
+        return value if value.strip() else None
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
