@@ -115,3 +115,20 @@ def test_command_line_writes_the_same_report(sample_warehouse, report, tmp_path)
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "2024-Q1-district-153.md").read_text(encoding="utf-8") == to_markdown(report)
+
+
+def test_reports_shared_among_processes_match_the_serial_ones(sample_warehouse, tmp_path, monkeypatch):
+    """A country's reports are written by one process per core; each must write what the
+    run's own process would."""
+    from ntm_pipeline.report import build
+
+    areas = [("district", "153"), ("province", "17")]
+    serial, serial_previews = build.write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path / "serial")
+    monkeypatch.setattr(build, "REPORTS_PER_WORKER", 1)
+    monkeypatch.setattr(build.os, "cpu_count", lambda: 2)
+    shared, shared_previews = build.write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path / "shared")
+    assert sorted(p.name for p in shared) == sorted(p.name for p in serial) and len(serial) == 12
+    for path in serial:
+        if path.suffix != ".xlsx":  # a workbook's zip entries carry the time of writing
+            assert (tmp_path / "shared" / path.name).read_bytes() == path.read_bytes()
+    assert shared_previews == serial_previews and list(serial_previews) == ["2024-Q1-district-153"]

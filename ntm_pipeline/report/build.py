@@ -9,6 +9,9 @@ news releases it replaces, with Vietnamese number conventions.
 from __future__ import annotations
 
 import html
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -352,6 +355,38 @@ def to_workbook(report: Report):
 def _set_text(cell, text: str) -> None:
     cell.value = text
     cell.data_type = "s"  # never a formula, whatever the first character
+
+
+def write_reports(database: str, period: str, areas: list[tuple[str, str]], folder: Path) -> tuple[list[Path], dict[str, str]]:
+    """Write the report of every (level, code) in `areas` for `period`; returns the files and
+    each district report's Markdown by slug.
+
+    Reports are independent and read-only, so a country's ~760 are shared among one process
+    per core, each opening the warehouse read-only; a district or a province is written here.
+    The caller must hold no open connection to `database`.
+    """
+    workers = min(os.cpu_count() or 1, len(areas) // REPORTS_PER_WORKER)
+    if workers < 2:
+        return _write_share(database, period, areas, folder)
+    shares = [areas[i::workers] for i in range(workers)]
+    context = multiprocessing.get_context("spawn")  # no fork of a process that has run DuckDB and Dagster
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        results = list(pool.map(_write_share, [database] * workers, [period] * workers, shares, [folder] * workers))
+    return [p for files, _ in results for p in files], {k: v for _, md in results for k, v in md.items()}
+
+
+REPORTS_PER_WORKER = 50  # below this a worker's start-up (about a second) costs more than it saves
+
+
+def _write_share(database: str, period: str, areas: list[tuple[str, str]], folder: Path) -> tuple[list[Path], dict[str, str]]:
+    written, previews = [], {}
+    with duckdb.connect(database, read_only=True) as conn:
+        for level, code in areas:
+            report = build_report(conn, period, level, code)
+            written += write_report(report, folder)
+            if level == "district":
+                previews[report.slug] = to_markdown(report)
+    return written, previews
 
 
 def write_report(report: Report, folder: Path) -> list[Path]:

@@ -142,21 +142,16 @@ def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
     A run writes the reports of its newest quarter, the one being reported on (a backfill of
     eight quarters does not rewrite seven published ones; at national scale that is some
     6,000 reports). `ntm report --period` writes any other quarter's on demand."""
-    from ntm_pipeline.report.build import build_report, to_markdown, write_report
+    from ntm_pipeline.report.build import write_reports
     from ntm_pipeline.settings import reports_dir
 
     period = partition_periods(context)[-1]
-    written, previews = [], {}
     with warehouse(duckdb) as conn:
         areas = conn.execute(
             "SELECT DISTINCT area_level, area_code FROM mart.kpi_quarterly "
             "WHERE period = ? AND area_level IN ('district', 'province') ORDER BY 1, 2", [period],
         ).fetchall()
-        for level, code in areas:
-            report = build_report(conn, period, level, code)
-            written += write_report(report, reports_dir() / period)
-            if level == "district":
-                previews[report.slug] = to_markdown(report)
+    written, previews = write_reports(duckdb.database, period, areas, reports_dir() / period)
     latest = sorted(previews)[0] if previews else None
     return dg.MaterializeResult(metadata={
         "period": period,
