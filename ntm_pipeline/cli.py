@@ -15,6 +15,16 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="materialise every asset for every quarter found in raw/")
     run.add_argument("--period", action="append", help="only these quarters, e.g. 2024-Q1 (repeatable)")
     commands.add_parser("sample", help="regenerate the Kim Bôi sample and the blank template in raw/")
+    synthetic = commands.add_parser(
+        "synthetic", help="write synthetic submissions for any provinces and quarters (the benchmark's country)"
+    )
+    synthetic.add_argument("out", type=Path, help="a raw/ folder to write submissions/ and targets/ into")
+    synthetic.add_argument("--provinces", help="GSO province codes, e.g. 17,48 (default: all 63)")
+    synthetic.add_argument("--first", default="2023-Q1", help="first quarter (default 2023-Q1)")
+    synthetic.add_argument("--quarters", type=int, default=8, help="number of quarters (default 8)")
+    synthetic.add_argument("--form", choices=["xlsx", "csv"], default="csv",
+                           help="a workbook per commune and quarter, or bulk CSV per province (default)")
+    synthetic.add_argument("--bad-rows", type=float, default=0.0, help="share of detail rows to break, e.g. 0.01")
     commands.add_parser("docs", help="refresh the generated reference sections of docs/")
     commands.add_parser("dictionary", help="write docs/data-dictionary.md from the warehouse's comments")
     report = commands.add_parser("report", help="write the quarterly report of a district or province")
@@ -63,6 +73,22 @@ def main(argv: list[str] | None = None) -> int:
 
         for path in write_docs():
             print(f"updated {path}")
+        return 0
+    if args.command == "synthetic":
+        from ntm_pipeline.samples.country import CountrySample, country_units, quarter_range
+
+        from ntm_pipeline.partitions import QUARTERS
+
+        if args.first not in QUARTERS:
+            parser.error(f"--first must be a quarter from {QUARTERS[0]} to {QUARTERS[-1]}, e.g. 2023-Q1")
+        units = country_units(args.provinces.split(",") if args.provinces else None)
+        if not units:
+            parser.error(f"no units in provinces {args.provinces}")
+        sample = CountrySample(units, quarter_range(args.first, args.quarters), args.bad_rows)
+        bad = sample.write_bulk_csv(args.out) if args.form == "csv" else sample.write_workbooks(args.out)
+        sample.write_targets(args.out)
+        print(f"wrote {len(units)} units x {len(sample.periods)} quarters under {args.out}; "
+              f"bad rows: {dict(bad) or 'none'}")
         return 0
     if args.command == "sample":
         from ntm_pipeline.samples.kim_boi import write_sample
