@@ -88,6 +88,10 @@ def corpus(tmp_path_factory):
         for i in range(600_000):  # over 50 MB
             handle.write(line.format(i))
 
+    # --- a province target with its code typed without the leading zero ------------------
+    (raw / "targets" / "ha-noi-2024.csv").write_text(
+        "year,district_code,target_code,value\n2024,1,ntm_communes,300\n", encoding="utf-8")
+
     # --- a correction replaces an earlier file ------------------------------------------
     t = tables_of("05080")
     t["submission"][0].update(is_correction="x", farms=9, date_prepared="20/04/2024")
@@ -392,3 +396,11 @@ def test_critical_check_passes_once_bad_rows_are_quarantined(corpus):
     assert "05068-nam-thuong.xlsx | Dự án đầu tư | 2 | category | cầu treo" in sample
     warnings = evaluations[("quarantine/investment", "warning_rules")]
     assert not warnings.passed and "row_visible" in warnings.metadata["failed_rules"].value
+
+
+def test_province_target_typed_without_its_leading_zero(corpus):
+    _, conn, _ = corpus
+    assert conn.execute("SELECT count(*) FROM quarantine.target WHERE source_file = 'targets/ha-noi-2024.csv'").fetchone()[0] == 0
+    assert conn.execute(
+        "SELECT area_level, area_code, target_value FROM core.fact_target WHERE kpi_code = 'ntm_communes' AND area_code = '01'"
+    ).fetchall() == [("province", "01", 300.0)]

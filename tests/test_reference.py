@@ -72,6 +72,11 @@ def test_sql_text_key_equals_the_readers(conn):
     assert {t: k for t, k in in_sql.items() if k != text_key(t)} == {}
 
 
+@pytest.mark.parametrize("text, value", [("1", "01"), (" 17 ", "17"), ("153", "153"), ("4", "04"), ("HN", "HN")])
+def test_area_code(conn, text, value):
+    assert conn.execute("SELECT area_code(?)", [text]).fetchone()[0] == value
+
+
 @pytest.mark.parametrize("text, value", [
     ("46,5", 46.5), ("46.5", 46.5), ("1.234,5", 1234.5), (" 12 ", 12.0), ("1 234,5", 1234.5),
     ("abc", None), ("", None),

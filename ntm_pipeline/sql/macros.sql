@@ -87,6 +87,13 @@ CREATE OR REPLACE TEMP MACRO commune_code(x) AS CASE
     ELSE clean_text(x)
 END;
 
+-- A GSO district (3 digits) or province (2 digits) code, padded: "1" is province 01.
+CREATE OR REPLACE TEMP MACRO area_code(x) AS CASE
+    WHEN regexp_full_match(clean_text(x), '\d{1,3}')
+        THEN lpad(clean_text(x), CASE WHEN length(clean_text(x)) <= 2 THEN 2 ELSE 3 END, '0')
+    ELSE clean_text(x)
+END;
+
 -- @needs core.dim_code_key
 -- A coded value: the code whose code, Vietnamese label, English label or alias has the
 -- same text key; otherwise the text as typed, so the validation names the bad value.

@@ -3,15 +3,14 @@ SELECT
     clean_text(r.year) AS period,  -- targets are by year; the key of their findings
     r.source_file, r.file_hash, r.sheet, r.row_number,
     parse_integer(r.year) AS year,
-    CASE WHEN regexp_full_match(clean_text(r.district_code), '\d{1,3}')
-         THEN lpad(clean_text(r.district_code), CASE WHEN length(clean_text(r.district_code)) <= 2 THEN 2 ELSE 3 END, '0')
-         ELSE clean_text(r.district_code) END AS area_code,
+    area_code(r.district_code) AS area_code,
     CASE WHEN length(clean_text(r.district_code)) <= 2 THEN 'province' ELSE 'district' END AS area_level,
     clean_text(r.target_code) AS kpi_code,
     parse_decimal(r.value) AS value,
     EXISTS (SELECT 1 FROM core.dim_kpi AS k WHERE k.kpi_code = clean_text(r.target_code)) AS kpi_known,
     EXISTS (SELECT 1 FROM core.dim_commune AS c
-            WHERE c.district_code = clean_text(r.district_code) OR c.province_code = clean_text(r.district_code)) AS area_known,
+            WHERE CASE WHEN length(clean_text(r.district_code)) <= 2 THEN c.province_code ELSE c.district_code END
+                = area_code(r.district_code)) AS area_known,
     'validate' AS row_status,
     nullif(concat_ws(', ',
         unreadable(r.year, parse_integer(r.year), 'year'),
