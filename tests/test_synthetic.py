@@ -55,6 +55,6 @@ def test_command_line(tmp_path):
          "--quarters", "1", "--first", "2024-Q1"],
         capture_output=True, text=True, check=True,
     )
-    assert "wrote 48 units x 1 quarters" in done.stdout
+    assert "wrote 47 units x 1 quarters" in done.stdout
     header = (tmp_path / "submissions/2024-Q1/province-48/48.submission.csv").read_text(encoding="utf-8").splitlines()
-    assert len(header) == 49 and header[0].startswith("commune_code,commune_name")
+    assert len(header) == 48 and header[0].startswith("commune_code,commune_name")

@@ -1,7 +1,7 @@
 """A synthetic country: valid submissions for any set of GSO units and quarters.
 
 For the benchmark (bench/) and for trying the pipeline at national scale. Every unit of the
-pre-2025 GSO list (about 10,040) can report, for any run of quarters. A commune's history is
+pre-2025 GSO list (10,035 with a code) can report, for any run of quarters. A commune's history is
 drawn from a generator seeded by its code, so the same arguments give the same bytes and a
 commune's data does not depend on which other units are written:
 
@@ -97,7 +97,7 @@ class Rating:
 
 
 def country_units(provinces: list[str] | None = None) -> list[Unit]:
-    """Units of the pre-2025 GSO list packaged in vietnamadminunits, in code order."""
+    """Commune-level units of the pre-2025 GSO list packaged in vietnamadminunits, in code order."""
     from vietnamadminunits.database import query
 
     rows = query(
@@ -107,6 +107,7 @@ def country_units(provinces: list[str] | None = None) -> list[Unit]:
     units = [
         Unit(r["wardCode"], r["wardShort"], r["wardType"], r["districtCode"], r["provinceCode"], r["provinceShort"])
         for r in rows
+        if r["wardCode"]  # five island districts have no commune-level unit
     ]
     return [u for u in units if provinces is None or u.province_code in provinces]
 
