@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test dev sample docs clean-warehouse
+.PHONY: run test dev sample docs bench clean-warehouse
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ sample: $(INSTALLED)
 docs: $(INSTALLED)
 	$(BIN)/ntm docs
 	$(BIN)/ntm dictionary
+
+## Benchmark: the pipeline on the sample, a province and the whole country, against the
+## plain-DuckDB floor (bench/). Pick scales with BENCH_SCALES=kim_boi,province,country.
+bench: $(INSTALLED)
+	$(BIN)/python bench/run.py
 
 ## Delete the warehouse file; the next `make run` rebuilds it from raw/.
 clean-warehouse:

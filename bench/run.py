@@ -1,0 +1,265 @@
+"""`make bench`: the whole pipeline at three scales, against the plain-DuckDB floor.
+
+Scales (pick some with BENCH_SCALES=kim_boi,province,country):
+  kim_boi   the bundled sample: 17 units x 8 quarters, one workbook per commune and quarter
+  province  Hòa Bình (151 units) x 8 quarters as commune workbooks, 1 % of detail rows bad
+  country   every pre-2025 unit (10,035) x 8 quarters as bulk CSV, one file per province,
+            quarter and table
+
+For each scale it prints the wall time of a full materialisation (`ntm run` in a process
+of its own, imports included), rows read per second, the peak resident memory of the whole
+process tree, and the wall time of the run that follows one commune's corrected file (its
+quarter only, as the new-file sensor launches it), as a share of the full run. For the
+country it runs bench/floor.sql on the same CSV files and prints our time as a multiple of
+the floor's, and whether both give the same mart.kpi_quarterly rows. Then it times our
+workbook reader against pandas' default openpyxl engine on the province's workbooks.
+
+Synthetic data is written once under bench/.data/ (not in git) and reused while the
+generator's arguments stay the same. Linux only: memory is read from /proc.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "bench" / ".data"
+PERIODS = [f"{y}-Q{q}" for y in (2023, 2024) for q in range(1, 5)]
+
+
+@dataclass
+class Scale:
+    name: str
+    provinces: list[str] | None = None  # None: every province
+    form: str = "xlsx"  # "xlsx": a workbook per commune and quarter; "csv": bulk files per province
+    bad_row_share: float = 0.0
+    sample: bool = False  # the bundled Kim Bôi sample instead of synthetic data
+    floor: bool = False
+
+
+SCALES = {
+    "kim_boi": Scale("kim_boi", sample=True),
+    "province": Scale("province", provinces=["17"], bad_row_share=0.01),
+    "country": Scale("country", form="csv", floor=True),
+}
+
+
+@dataclass
+class Result:
+    scale: str
+    units: int = 0
+    files: int = 0
+    rows: int = 0
+    bad_rows_written: int = 0
+    rows_quarantined: int = 0
+    wall_s: float = 0.0
+    peak_mib: float = 0.0
+    refresh_s: float = 0.0
+    refresh_ok: bool = False
+    floor_s: float | None = None
+    kpi_rows: int = 0
+    kpi_mismatches: int | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+# -- data --------------------------------------------------------------------------------
+def prepare_raw(scale: Scale) -> tuple[Path, int]:
+    """The scale's raw folder, written if missing or written with other arguments."""
+    raw = DATA / scale.name / "raw"
+    stamp = DATA / scale.name / "params.json"
+    generator = (ROOT / "ntm_pipeline" / "samples" / "country.py").read_bytes()
+    params = json.dumps({**asdict(scale), "generator": hashlib.sha256(generator).hexdigest()}, sort_keys=True)
+    if raw.is_dir() and stamp.is_file() and stamp.read_text() == params:
+        return raw, json.loads((DATA / scale.name / "written.json").read_text())["bad_rows"]
+    shutil.rmtree(raw, ignore_errors=True)
+    started = time.perf_counter()
+    if scale.sample:
+        shutil.copytree(ROOT / "raw", raw, ignore=shutil.ignore_patterns("templates"))
+        bad = 0
+    else:
+        from ntm_pipeline.samples.country import CountrySample, country_units
+
+        sample = CountrySample(country_units(scale.provinces), PERIODS, scale.bad_row_share)
+        counts = sample.write_bulk_csv(raw) if scale.form == "csv" else sample.write_workbooks(raw)
+        sample.write_targets(raw)
+        bad = sum(counts.values())
+    (DATA / scale.name / "written.json").write_text(json.dumps({"bad_rows": bad}))
+    stamp.write_text(params)
+    print(f"  wrote {scale.name} data in {time.perf_counter() - started:.0f} s", flush=True)
+    return raw, bad
+
+
+def write_correction(raw: Path, period: str) -> tuple[Path, str, int]:
+    """A corrected file for the first commune of `period`: its rows as sent, farms + 7."""
+    from ntm_pipeline.contract import SUBMISSION
+    from ntm_pipeline.submissions.reader import discover_submission_files, read_submission_file
+    from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly
+
+    files = [read_submission_file(p) for _, p in discover_submission_files(raw, [period])]
+    header_rows = [v for f in files for t in f.tables.values() if t.table is SUBMISSION for _, v in t.rows if v["commune_code"]]
+    header = dict(min(header_rows, key=lambda v: v["commune_code"]))
+    code = header["commune_code"]
+    tables: dict[str, list[dict]] = {}
+    for parsed in files:
+        for name, table in parsed.tables.items():
+            tables.setdefault(name, []).extend(dict(v) for _, v in table.rows if v.get("commune_code") == code)
+    farms = int(header["farms"] or 0) + 7
+    tables[SUBMISSION.name] = [{**header, "farms": farms, "is_correction": "x"}]
+    path = raw / "submissions" / period / f"{code}-dieu-chinh.xlsx"
+    save_reproducibly(build_workbook(tables), path)
+    return path, code, farms
+
+
+# -- running and measuring ---------------------------------------------------------------
+def _tree_rss(pid: int) -> int:
+    """Resident bytes of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        total += rss.get(current, 0)
+        stack.extend(children.get(current, []))
+    return total
+
+
+def run_pipeline(raw: Path, database: Path, home: Path, periods: list[str] | None = None) -> tuple[float, float]:
+    """`ntm run` in a process of its own; its wall time and the tree's peak RSS in MiB."""
+    env = {
+        **os.environ, "NTM_RAW_DIR": str(raw), "NTM_WAREHOUSE": str(database),
+        "NTM_REPORTS_DIR": str(database.parent / "reports"), "DAGSTER_HOME": str(home),
+        "GX_ANALYTICS_ENABLED": "false",
+    }
+    command = [sys.executable, "-m", "ntm_pipeline.cli", "run", *(f"--period={p}" for p in periods or [])]
+    log = database.parent / ("refresh.log" if periods else "run.log")
+    started = time.perf_counter()
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _tree_rss(process.pid))
+            time.sleep(0.25)
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"ntm run failed ({process.returncode}); see {log}")
+    return wall, peak / 1024 / 1024
+
+
+def bench_scale(scale: Scale) -> Result:
+    print(f"{scale.name}:", flush=True)
+    result = Result(scale.name)
+    raw, result.bad_rows_written = prepare_raw(scale)
+    work = DATA / scale.name / "run"
+    shutil.rmtree(work, ignore_errors=True)
+    home = work / "dagster_home"
+    home.mkdir(parents=True)
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    database = work / "ntm.duckdb"
+    result.wall_s, result.peak_mib = run_pipeline(raw, database, home)
+    print(f"  full run {result.wall_s:.1f} s, peak {result.peak_mib:.0f} MiB", flush=True)
+    with duckdb.connect(str(database), read_only=True) as conn:
+        result.files, result.rows = conn.execute(
+            "SELECT count(*), sum(rows_read) FROM raw.source_file WHERE status = 'parsed'").fetchone()
+        result.units = conn.execute("SELECT count(DISTINCT commune_code) FROM staging.submission").fetchone()[0]
+        result.rows_quarantined = conn.execute(
+            "SELECT sum(rows_quarantined) FROM core.row_reconciliation").fetchone()[0]
+        result.kpi_rows = conn.execute("SELECT count(*) FROM mart.kpi_quarterly").fetchone()[0]
+        before = conn.execute("SELECT count(*) FROM mart.kpi_quarterly").fetchone()[0]
+
+    if scale.floor:
+        from floor_check import compare, mismatch_summary, prepare_reference, run_floor
+
+        with duckdb.connect() as floor:
+            started = time.perf_counter()
+            prepare_reference(floor)
+            run_floor(floor, raw)
+            result.floor_s = time.perf_counter() - started
+            matched, sample = compare(floor, database)
+            result.kpi_mismatches = int(mismatch_summary(floor)["rows"].sum())
+        print(f"  floor {result.floor_s:.1f} s; KPI rows matched {matched:,}, differing {result.kpi_mismatches}", flush=True)
+        if result.kpi_mismatches:
+            print(sample.to_string(index=False))
+
+    correction, code, farms = write_correction(raw, PERIODS[-1])
+    try:
+        result.refresh_s, _ = run_pipeline(raw, database, home, [PERIODS[-1]])
+    finally:
+        correction.unlink()
+    with duckdb.connect(str(database), read_only=True) as conn:
+        published = conn.execute(
+            "SELECT farms, source_file FROM core.fact_commune_status WHERE period = ? AND commune_code = ?",
+            [PERIODS[-1], code]).fetchone()
+        after = conn.execute("SELECT count(*) FROM mart.kpi_quarterly").fetchone()[0]
+    result.refresh_ok = published == (farms, correction.relative_to(raw).as_posix()) and after == before
+    print(f"  corrected commune {code} refreshed in {result.refresh_s:.1f} s "
+          f"({'published' if result.refresh_ok else 'NOT published: ' + str(published)})", flush=True)
+    return result
+
+
+def bench_parsing(folder: Path, limit: int = 300) -> tuple[int, float, float]:
+    """Workbooks per second: our reader (calamine) against pandas' default openpyxl engine."""
+    import pandas as pd
+
+    from ntm_pipeline.submissions.reader import read_submission_file
+
+    paths = sorted(folder.rglob("*.xlsx"))[:limit]
+    started = time.perf_counter()
+    for path in paths:
+        assert read_submission_file(path).error is None
+    ours = len(paths) / (time.perf_counter() - started)
+    started = time.perf_counter()
+    for path in paths:
+        pd.read_excel(path, sheet_name=None, engine="openpyxl", dtype=str)
+    theirs = len(paths) / (time.perf_counter() - started)
+    return len(paths), ours, theirs
+
+
+def print_table(results: list[Result]) -> None:
+    print()
+    print(f"{'scale':<9} {'units':>6} {'files':>6} {'rows':>10} {'bad in':>7} {'quar.':>6} {'full s':>7} "
+          f"{'rows/s':>8} {'peak MiB':>9} {'refresh s':>10} {'refresh %':>10} {'floor s':>8} {'x floor':>8} KPI rows match")
+    for r in results:
+        floor = f"{r.floor_s:>8.1f} {r.wall_s / r.floor_s:>8.1f}" if r.floor_s else f"{'-':>8} {'-':>8}"
+        match = "-" if r.kpi_mismatches is None else ("yes" if r.kpi_mismatches == 0 else f"NO ({r.kpi_mismatches} differ)")
+        print(f"{r.scale:<9} {r.units:>6} {r.files:>6} {r.rows:>10,} {r.bad_rows_written:>7} {r.rows_quarantined:>6} "
+              f"{r.wall_s:>7.1f} {r.rows / r.wall_s:>8,.0f} {r.peak_mib:>9,.0f} {r.refresh_s:>10.1f} "
+              f"{100 * r.refresh_s / r.wall_s:>9.0f}% {floor} {r.kpi_rows:,} {match}"
+              + ("" if r.refresh_ok else "  (correction NOT published)"))
+
+
+def main() -> int:
+    names = os.environ.get("BENCH_SCALES", ",".join(SCALES)).split(",")
+    print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB; "
+          f"python {sys.version.split()[0]}, duckdb {duckdb.__version__}", flush=True)
+    results = [bench_scale(SCALES[name]) for name in names]
+    print_table(results)
+    workbooks = DATA / "province" / "raw" / "submissions"
+    if workbooks.is_dir():
+        count, ours, theirs = bench_parsing(workbooks)
+        print(f"\nworkbook parsing, {count} commune workbooks: ours (calamine) {ours:.0f}/s, "
+              f"pandas + openpyxl {theirs:.0f}/s ({ours / theirs:.1f}x)")
+    return 0 if all(r.refresh_ok and not r.kpi_mismatches for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
