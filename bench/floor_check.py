@@ -1,7 +1,9 @@
 """Run bench/floor.sql on a raw folder and compare its rows with a warehouse's mart.kpi_quarterly.
 
-    .venv/bin/python bench/floor_check.py [RAW_DIR [WAREHOUSE [RUNS]]]
-    (defaults: /tmp/floor17 /tmp/floor17.duckdb 3)
+    .venv/bin/python bench/floor_check.py RAW_DIR WAREHOUSE [RUNS]   (RUNS: 3 by default)
+
+bench/run.py uses it for the country; by hand it checks any folder of bulk CSVs (say one
+written by `ntm synthetic`) against a warehouse built from that folder.
 
 prepare_reference(conn) creates the reference tables floor.sql expects, with the pipeline's
 own reference SQL and data (so the floor sees the same communes, periods and KPIs);
@@ -120,8 +122,9 @@ def mismatch_summary(conn_floor: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    raw = sys.argv[1] if len(sys.argv) > 1 else "/tmp/floor17"
-    warehouse_file = sys.argv[2] if len(sys.argv) > 2 else "/tmp/floor17.duckdb"
+    if len(sys.argv) < 3:
+        sys.exit("usage: floor_check.py RAW_DIR WAREHOUSE  (a raw folder of bulk CSVs and a warehouse built from it)")
+    raw, warehouse_file = sys.argv[1], sys.argv[2]
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     conn = duckdb.connect()
     prepare_reference(conn)
