@@ -143,8 +143,21 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_pipeline(raw: Path, database: Path, home: Path, periods: list[str] | None = None) -> tuple[float, float]:
-    """`ntm run` in a process of its own; its wall time and the tree's peak RSS in MiB."""
+def step_running_at(home: Path, when: float) -> str:
+    """The step of the instance's latest run that was running at `when` (epoch seconds)."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run_id = instance.get_run_records(limit=1)[0].dagster_run.run_id
+        for stat in instance.get_run_step_stats(run_id):
+            if stat.start_time and stat.end_time and stat.start_time <= when <= stat.end_time:
+                return stat.step_key
+    return "outside any step"
+
+
+def run_pipeline(raw: Path, database: Path, home: Path, periods: list[str] | None = None) -> tuple[float, float, str]:
+    """`ntm run` in a process of its own: its wall time, the tree's peak RSS in MiB and the
+    step that was running at the peak."""
     env = {
         **os.environ, "NTM_RAW_DIR": str(raw), "NTM_WAREHOUSE": str(database),
         "NTM_REPORTS_DIR": str(database.parent / "reports"), "DAGSTER_HOME": str(home),
@@ -155,14 +168,16 @@ def run_pipeline(raw: Path, database: Path, home: Path, periods: list[str] | Non
     started = time.perf_counter()
     with open(log, "w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-        peak = 0
+        peak, peak_at = 0, time.time()
         while process.poll() is None:
-            peak = max(peak, _tree_rss(process.pid))
+            rss = _tree_rss(process.pid)
+            if rss > peak:
+                peak, peak_at = rss, time.time()
             time.sleep(0.25)
     wall = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"ntm run failed ({process.returncode}); see {log}")
-    return wall, peak / 1024 / 1024
+    return wall, peak / 1024 / 1024, step_running_at(home, peak_at)
 
 
 def bench_scale(scale: Scale) -> Result:
@@ -175,8 +190,8 @@ def bench_scale(scale: Scale) -> Result:
     home.mkdir(parents=True)
     shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     database = work / "ntm.duckdb"
-    result.wall_s, result.peak_mib = run_pipeline(raw, database, home)
-    print(f"  full run {result.wall_s:.1f} s, peak {result.peak_mib:.0f} MiB", flush=True)
+    result.wall_s, result.peak_mib, step = run_pipeline(raw, database, home)
+    print(f"  full run {result.wall_s:.1f} s, peak {result.peak_mib:.0f} MiB (during {step})", flush=True)
     with duckdb.connect(str(database), read_only=True) as conn:
         result.files, result.rows = conn.execute(
             "SELECT count(*), sum(rows_read) FROM raw.source_file WHERE status = 'parsed'").fetchone()
@@ -202,7 +217,7 @@ def bench_scale(scale: Scale) -> Result:
 
     correction, code, farms = write_correction(raw, PERIODS[-1])
     try:
-        result.refresh_s, _ = run_pipeline(raw, database, home, [PERIODS[-1]])
+        result.refresh_s, refresh_peak, step = run_pipeline(raw, database, home, [PERIODS[-1]])
     finally:
         correction.unlink()
     with duckdb.connect(str(database), read_only=True) as conn:
@@ -211,7 +226,8 @@ def bench_scale(scale: Scale) -> Result:
             [PERIODS[-1], code]).fetchone()
         after = conn.execute("SELECT count(*) FROM mart.kpi_quarterly").fetchone()[0]
     result.refresh_ok = published == (farms, correction.relative_to(raw).as_posix()) and after == before
-    print(f"  corrected commune {code} refreshed in {result.refresh_s:.1f} s "
+    print(f"  corrected commune {code} refreshed in {result.refresh_s:.1f} s, peak {refresh_peak:.0f} MiB "
+          f"(during {step}) "
           f"({'published' if result.refresh_ok else 'NOT published: ' + str(published)})", flush=True)
     return result
 

@@ -123,12 +123,38 @@ def test_reports_shared_among_processes_match_the_serial_ones(sample_warehouse, 
     from ntm_pipeline.report import build
 
     areas = [("district", "153"), ("province", "17")]
-    serial, serial_previews = build.write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path / "serial")
+    serial = build.write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path / "serial")
     monkeypatch.setattr(build, "REPORTS_PER_WORKER", 1)
     monkeypatch.setattr(build.os, "cpu_count", lambda: 2)
-    shared, shared_previews = build.write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path / "shared")
-    assert sorted(p.name for p in shared) == sorted(p.name for p in serial) and len(serial) == 12
-    for path in serial:
+    shared = build.write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path / "shared")
+    assert sorted(p.name for p in shared.files) == sorted(p.name for p in serial.files) and len(serial.files) == 12
+    for path in serial.files:
         if path.suffix != ".xlsx":  # a workbook's zip entries carry the time of writing
             assert (tmp_path / "shared" / path.name).read_bytes() == path.read_bytes()
-    assert shared_previews == serial_previews and list(serial_previews) == ["2024-Q1-district-153"]
+    assert shared.previews == serial.previews and list(serial.previews) == ["2024-Q1-district-153"]
+    assert (shared.rewritten, shared.unchanged) == (serial.rewritten, serial.unchanged) == (2, 0)
+
+
+def test_unchanged_reports_are_left_alone(sample_warehouse, tmp_path):
+    """Writing again changes nothing; a report whose files went missing, or whose recorded
+    content differs, is written again."""
+    import json
+
+    from ntm_pipeline.report.build import FINGERPRINTS, write_reports
+
+    areas = [("district", "153"), ("province", "17")]
+    first = write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path)
+    recorded = json.loads((tmp_path / FINGERPRINTS).read_text(encoding="utf-8"))
+    times = {p: p.stat().st_mtime_ns for p in first.files}
+    again = write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path)
+    assert (again.rewritten, again.unchanged) == (0, 2)
+    assert {p: p.stat().st_mtime_ns for p in again.files} == times
+    (tmp_path / "2024-Q1-province-17-gap.svg").unlink()
+    manifest = json.loads((tmp_path / FINGERPRINTS).read_text(encoding="utf-8"))
+    manifest["2024-Q1-district-153"] = "content of an earlier run"
+    (tmp_path / FINGERPRINTS).write_text(json.dumps(manifest), encoding="utf-8")
+    third = write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path)
+    assert (third.rewritten, third.unchanged) == (2, 0)
+    assert (tmp_path / "2024-Q1-province-17-gap.svg").is_file()
+    assert json.loads((tmp_path / FINGERPRINTS).read_text(encoding="utf-8")) == recorded
+    assert sorted(recorded) == ["2024-Q1-district-153", "2024-Q1-province-17"]

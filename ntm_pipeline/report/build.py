@@ -8,11 +8,14 @@ news releases it replaces, with Vietnamese number conventions.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -48,6 +51,23 @@ class Report:
     @property
     def slug(self) -> str:
         return f"{self.period}-{self.area_level}-{self.area_code}"
+
+    @property
+    def fingerprint(self) -> str:
+        """What the files would hold: the content and the code that renders it."""
+        content = repr((self.period, self.area_level, self.area_code, self.area_name, self.blocks, self.charts))
+        return hashlib.sha256((_renderer_version() + content).encode("utf-8")).hexdigest()
+
+    def files(self, folder: Path) -> list[Path]:
+        names = [f"{self.slug}.md", f"{self.slug}.html", f"{self.slug}.xlsx"]
+        return [folder / n for n in names] + [folder / f"{self.slug}-{name}.svg" for name in self.charts]
+
+
+@cache
+def _renderer_version() -> str:
+    """A hash of the report package's code: a change in rendering rewrites every report."""
+    package = Path(__file__).parent
+    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted([*package.glob("*.py"), *SQL.glob("*.sql")]))).hexdigest()
 
 
 def _query(conn, name: str, params: dict) -> list[tuple]:
@@ -357,36 +377,67 @@ def _set_text(cell, text: str) -> None:
     cell.data_type = "s"  # never a formula, whatever the first character
 
 
-def write_reports(database: str, period: str, areas: list[tuple[str, str]], folder: Path) -> tuple[list[Path], dict[str, str]]:
-    """Write the report of every (level, code) in `areas` for `period`; returns the files and
-    each district report's Markdown by slug.
+@dataclass
+class WrittenReports:
+    files: list[Path]
+    previews: dict[str, str]  # each district report's Markdown, by slug
+    rewritten: int
+    unchanged: int
 
-    Reports are independent and read-only, so a country's ~760 are shared among one process
-    per core, each opening the warehouse read-only; a district or a province is written here.
-    The caller must hold no open connection to `database`.
+
+def write_reports(database: str, period: str, areas: list[tuple[str, str]], folder: Path) -> WrittenReports:
+    """Write the report of every (level, code) in `areas` for `period` into `folder`.
+
+    A report whose content (and rendering code) is what its files already hold is left
+    alone: a correction from one commune rewrites its district and province, not the
+    country's 760 reports. `folder/fingerprints.json` records what each report's files hold.
+    Reports are independent and read-only, so many are shared among one process per core,
+    each opening the warehouse read-only; the caller must hold no open connection to it.
     """
+    manifest = folder / FINGERPRINTS
+    previous = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
     workers = min(os.cpu_count() or 1, len(areas) // REPORTS_PER_WORKER)
     if workers < 2:
-        return _write_share(database, period, areas, folder)
-    shares = [areas[i::workers] for i in range(workers)]
-    context = multiprocessing.get_context("spawn")  # no fork of a process that has run DuckDB and Dagster
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        results = list(pool.map(_write_share, [database] * workers, [period] * workers, shares, [folder] * workers))
-    return [p for files, _ in results for p in files], {k: v for _, md in results for k, v in md.items()}
+        results = [_write_share(database, period, areas, folder, previous)]
+    else:
+        shares = [areas[i::workers] for i in range(workers)]
+        context = multiprocessing.get_context("spawn")  # no fork of a process that has run DuckDB and Dagster
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            results = list(pool.map(_write_share, [database] * workers, [period] * workers, shares,
+                                    [folder] * workers, [previous] * workers))
+    fingerprints = {**previous, **{k: v for r in results for k, v in r[2].items()}}
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = manifest.with_suffix(".json.tmp")
+    staged.write_text(json.dumps(fingerprints, indent=0, sort_keys=True), encoding="utf-8")
+    staged.replace(manifest)  # all at once: a crash never leaves half a manifest
+    return WrittenReports(
+        files=[p for r in results for p in r[0]],
+        previews={k: v for r in results for k, v in r[1].items()},
+        rewritten=sum(r[3] for r in results),
+        unchanged=sum(len(r[2]) - r[3] for r in results),
+    )
 
 
+FINGERPRINTS = "fingerprints.json"
 REPORTS_PER_WORKER = 50  # below this a worker's start-up (about a second) costs more than it saves
 
 
-def _write_share(database: str, period: str, areas: list[tuple[str, str]], folder: Path) -> tuple[list[Path], dict[str, str]]:
-    written, previews = [], {}
+def _write_share(database: str, period: str, areas: list[tuple[str, str]], folder: Path, previous: dict[str, str]):
+    """Files, district previews, fingerprints and the number rewritten, for some areas."""
+    files, previews, fingerprints, rewritten = [], {}, {}, 0
     with duckdb.connect(database, read_only=True) as conn:
         for level, code in areas:
             report = build_report(conn, period, level, code)
-            written += write_report(report, folder)
+            fingerprint = report.fingerprint
+            if previous.get(report.slug) == fingerprint and all(p.is_file() for p in report.files(folder)):
+                files += report.files(folder)
+            else:
+                files += write_report(report, folder)
+                rewritten += 1
+            fingerprints[report.slug] = fingerprint
             if level == "district":
                 previews[report.slug] = to_markdown(report)
-    return written, previews
+    return files, previews, fingerprints, rewritten
 
 
 def write_report(report: Report, folder: Path) -> list[Path]:

@@ -141,7 +141,9 @@ def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
 
     A run writes the reports of its newest quarter, the one being reported on (a backfill of
     eight quarters does not rewrite seven published ones; at national scale that is some
-    6,000 reports). `ntm report --period` writes any other quarter's on demand."""
+    6,000 reports). `ntm report --period` writes any other quarter's on demand. A report
+    whose content is what its files already hold is left alone, so a correction rewrites the
+    reports of its district and province only."""
     from ntm_pipeline.report.build import write_reports
     from ntm_pipeline.settings import reports_dir
 
@@ -151,11 +153,14 @@ def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
             "SELECT DISTINCT area_level, area_code FROM mart.kpi_quarterly "
             "WHERE period = ? AND area_level IN ('district', 'province') ORDER BY 1, 2", [period],
         ).fetchall()
-    written, previews = write_reports(duckdb.database, period, areas, reports_dir() / period)
+    reports = write_reports(duckdb.database, period, areas, reports_dir() / period)
+    written, previews = reports.files, reports.previews
     latest = sorted(previews)[0] if previews else None
     return dg.MaterializeResult(metadata={
         "period": period,
         "reports": len([p for p in written if p.suffix == ".md"]),
+        "reports_rewritten": reports.rewritten,
+        "reports_unchanged": reports.unchanged,
         "folder": dg.MetadataValue.path(str(reports_dir())),
         "files": dg.MetadataValue.md("\n".join(f"- `{p.name}`" for p in written if p.suffix != ".svg")),
         **({"preview": dg.MetadataValue.md(previews[latest])} if latest else {}),
