@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass, field
-from functools import cache
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 from ntm_pipeline.contract import CAPITAL_SOURCES, SUBMISSION_TABLES, TARGET
 from ntm_pipeline.partitions import QUARTERS, quarter_end
+from ntm_pipeline.samples.common import CATEGORY_COST, Project, code_labels, split_sources
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly, write_csv
 
 SEED = 2026
@@ -40,12 +40,6 @@ CATEGORY_WEIGHTS = {
     "commune_cultural_house": 4, "sports_ground": 4, "electricity": 5, "market": 3,
     "health_station": 3, "ford": 2, "other": 3,
 }
-CATEGORY_COST = {  # typical capital mobilised per project per quarter, million VND
-    "road": 3200, "ford": 1800, "canal": 1400, "school": 3600, "commune_cultural_house": 2200,
-    "village_cultural_house": 700, "sports_ground": 1500, "clean_water": 2600, "market": 1800,
-    "electricity": 1500, "health_station": 2400, "other": 900,
-}
-SOURCE_SHARES = [0.34, 0.2, 0.16, 0.1, 0.08, 0.12]
 HARD_CRITERIA = [10, 11, 13, 17, 12, 6]  # usually met last: income, poverty, production, environment
 OCOP_GROUPS = ["food", "food", "food", "beverage", "herbal", "handicraft"]
 PRODUCER_TYPES = ["cooperative", "cooperative", "enterprise", "household", "cooperative_group"]
@@ -66,24 +60,6 @@ class Unit:
     @property
     def is_rural(self) -> bool:
         return self.unit_type == "Xã"
-
-
-@dataclass
-class Project:
-    code: str
-    name: str
-    category: str
-    prep: int | None  # first quarter (index into the quarters written) as 'preparing'
-    start: int  # first quarter 'ongoing'
-    end: int  # quarter reported 'completed'
-    capital: dict[int, float] = field(default_factory=dict)
-
-    def status(self, i: int) -> str | None:
-        if self.prep is not None and self.prep <= i < self.start:
-            return "preparing"
-        if self.start <= i < self.end:
-            return "ongoing"
-        return "completed" if i == self.end else None
 
 
 @dataclass
@@ -181,8 +157,8 @@ class CommuneHistory:
             start = rng.randint(-4, n)
             prep = start - rng.randint(1, 2) if rng.random() < 0.6 else None
             project = Project(
-                code=f"{category[:2].upper()}{serial[category]:02d}",
-                name=f"{_labels()['project_category'][category]} {self.unit.name} {serial[category]}",
+                commune=self.unit.code, code=f"{category[:2].upper()}{serial[category]:02d}",
+                name=f"{code_labels()['project_category'][category]} {self.unit.name} {serial[category]}",
                 category=category, prep=prep, start=start, end=start + rng.randint(2, 6),
             )
             for i in range(n):
@@ -259,7 +235,7 @@ class CommuneHistory:
             row = {"commune_code": unit.code, "project_code": project.code, "project_name": project.name,
                    "category": code("project_category", project.category), "status": code("project_status", status)}
             amount = project.capital.get(i)
-            parts = _split(amount, rng) if amount else [None] * len(CAPITAL_SOURCES)
+            parts = split_sources(amount, rng) if amount else [None] * len(CAPITAL_SOURCES)
             row.update({name: part for (name, _l, _w), part in zip(CAPITAL_SOURCES, parts)})
             row["capital_total"] = amount
             investment.append(row)
@@ -300,13 +276,6 @@ class CommuneHistory:
         return tables
 
 
-def _split(amount: float, rng: random.Random) -> list[float]:
-    weights = [s * rng.uniform(0.7, 1.3) for s in SOURCE_SHARES]
-    parts = [round(amount * w / sum(weights), 1) for w in weights]
-    parts[0] = round(amount - sum(parts[1:]), 1)
-    return parts
-
-
 # How a bad row is made, per table: each breaks a critical rule of its suite.
 BREAK_ROW = {
     "investment": lambda row: row.update(status="tạm dừng"),  # not a project status
@@ -314,16 +283,6 @@ BREAK_ROW = {
     "ocop_product": lambda row: row.update(stars=5, score=55),  # stars contradict the score
     "certified_area": lambda row: row.update(area_ha="khoảng 3 ha"),  # not a number
 }
-
-
-@cache
-def _labels() -> dict[str, dict[str, str]]:
-    from ntm_pipeline.reference import read_reference_csv
-
-    labels: dict[str, dict[str, str]] = {}
-    for row in read_reference_csv("code_list"):
-        labels.setdefault(row["code_list"], {})[row["code"]] = row["label_vi"]
-    return labels
 
 
 @dataclass
@@ -341,7 +300,7 @@ class CountrySample:
 
     def write_workbooks(self, raw_dir: Path) -> Counter:
         """One workbook per commune and quarter, codes as Vietnamese labels. Returns bad rows per table."""
-        bad, labels = Counter(), _labels()
+        bad, labels = Counter(), code_labels()
         for history in self.histories():
             for i, period in enumerate(self.periods):
                 tables = history.submission(i, self.bad_row_share, labels)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 from ntm_pipeline.contract import CAPITAL_SOURCES, TARGET
 from ntm_pipeline.partitions import quarter_end
-from ntm_pipeline.reference import read_reference_csv
+from ntm_pipeline.samples.common import CATEGORY_COST, Project, code_labels, split_sources
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly, write_csv
 
 DISTRICT_CODE = "153"
@@ -84,11 +84,6 @@ PROJECTS_2024_Q1 = {
     "other": (0, 0),
 }
 CAPITAL_2024_Q1 = 267_350.0  # million VND: "trên 267 tỷ đồng"
-CATEGORY_COST = {  # typical capital mobilised per project per quarter, million VND
-    "road": 3200, "ford": 1800, "canal": 1400, "school": 3600, "commune_cultural_house": 2200,
-    "village_cultural_house": 700, "sports_ground": 1500, "clean_water": 2600, "market": 1800,
-    "electricity": 1500, "health_station": 2400, "other": 900,
-}
 CATEGORY_PREFIX = {
     "road": "GT", "ford": "NG", "canal": "KM", "school": "TH", "commune_cultural_house": "VHX",
     "village_cultural_house": "VHT", "sports_ground": "TT", "clean_water": "NS", "market": "CH",
@@ -182,25 +177,6 @@ class Unit:
 
 
 @dataclass
-class Project:
-    commune: str
-    code: str
-    name: str
-    category: str
-    prep: int | None  # first quarter index as 'preparing' (None: starts directly)
-    start: int  # first quarter index as 'ongoing'
-    end: int  # quarter index reported 'completed'
-    capital: dict[int, float] = field(default_factory=dict)
-
-    def status(self, i: int) -> str | None:
-        if self.prep is not None and self.prep <= i < self.start:
-            return "preparing"
-        if self.start <= i < self.end:
-            return "ongoing"
-        return "completed" if i == self.end else None
-
-
-@dataclass
 class Plot:
     commune: str
     product: str
@@ -284,13 +260,6 @@ class KimBoiSample:
             p.capital[i] = round(p.capital[i] * factor, 1)
         largest = max(funded, key=lambda p: p.capital[i])
         largest.capital[i] = round(largest.capital[i] + total - sum(p.capital[i] for p in funded), 1)
-
-    def _split_sources(self, amount: float) -> list[float]:
-        shares = [0.34, 0.2, 0.16, 0.1, 0.08, 0.12]
-        weights = [s * self.rng.uniform(0.7, 1.3) for s in shares]
-        parts = [round(amount * w / sum(weights), 1) for w in weights]
-        parts[0] = round(amount - sum(parts[1:]), 1)
-        return parts
 
     # -- certified areas ----------------------------------------------------------------
     def _plots(self) -> list[Plot]:
@@ -403,7 +372,7 @@ class KimBoiSample:
         period = PERIODS[i]
         end = quarter_end(period)
         text_dates = rng.random() < 0.5
-        labels = _labels()
+        labels = code_labels()
         year, quarter = period.split("-Q")
         title, title_year, proposed = ("none", None, "")
         if unit.code in TITLES:
@@ -435,7 +404,7 @@ class KimBoiSample:
                 "status": labels["project_status"][status],
             }
             amount = project.capital.get(i, 0.0)
-            parts = self._split_sources(amount) if amount else [None] * len(CAPITAL_SOURCES)
+            parts = split_sources(amount, self.rng) if amount else [None] * len(CAPITAL_SOURCES)
             for (name, _label, _what), part in zip(CAPITAL_SOURCES, parts):
                 row[name] = None if not part else self._number(part, rng.random() < 0.1)
             row["capital_total"] = round(amount, 1) if amount and rng.random() < 0.7 else None
@@ -509,13 +478,6 @@ class KimBoiSample:
         ])
         written.append(targets)
         return written
-
-
-def _labels() -> dict[str, dict[str, str]]:
-    labels: dict[str, dict[str, str]] = {}
-    for row in read_reference_csv("code_list"):
-        labels.setdefault(row["code_list"], {})[row["code"]] = row["label_vi"]
-    return labels
 
 
 def _slug(name: str) -> str:
