@@ -143,21 +143,26 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def step_running_at(home: Path, when: float) -> str:
-    """The step of the instance's latest run that was running at `when` (epoch seconds)."""
+def peak_by_step(home: Path, samples: list[tuple[float, int]]) -> dict[str, float]:
+    """The highest tree RSS (MiB) sampled while each step of the instance's latest run ran,
+    in the order the steps started; what ran outside any step is 'start-up and summary'."""
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         run_id = instance.get_run_records(limit=1)[0].dagster_run.run_id
-        for stat in instance.get_run_step_stats(run_id):
-            if stat.start_time and stat.end_time and stat.start_time <= when <= stat.end_time:
-                return stat.step_key
-    return "outside any step"
+        stats = sorted((s for s in instance.get_run_step_stats(run_id) if s.start_time and s.end_time),
+                       key=lambda s: s.start_time)
+    peaks: dict[str, float] = {}
+    for when, rss in samples:
+        step = next((s.step_key for s in stats if s.start_time <= when <= s.end_time), "start-up and summary")
+        peaks[step] = max(peaks.get(step, 0), rss / 2**20)
+    order = [s.step_key for s in stats] + ["start-up and summary"]
+    return {step: peaks[step] for step in order if step in peaks}
 
 
 def run_pipeline(raw: Path, database: Path, home: Path, periods: list[str] | None = None) -> tuple[float, float, str]:
     """`ntm run` in a process of its own: its wall time, the tree's peak RSS in MiB and the
-    step that was running at the peak."""
+    step that was running at the peak; the peak of every step goes to <log>.memory.tsv."""
     env = {
         **os.environ, "NTM_RAW_DIR": str(raw), "NTM_WAREHOUSE": str(database),
         "NTM_REPORTS_DIR": str(database.parent / "reports"), "DAGSTER_HOME": str(home),
@@ -168,16 +173,18 @@ def run_pipeline(raw: Path, database: Path, home: Path, periods: list[str] | Non
     started = time.perf_counter()
     with open(log, "w") as out:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
-        peak, peak_at = 0, time.time()
+        samples = []
         while process.poll() is None:
-            rss = _tree_rss(process.pid)
-            if rss > peak:
-                peak, peak_at = rss, time.time()
+            samples.append((time.time(), _tree_rss(process.pid)))
             time.sleep(0.25)
     wall = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"ntm run failed ({process.returncode}); see {log}")
-    return wall, peak / 1024 / 1024, step_running_at(home, peak_at)
+    by_step = peak_by_step(home, samples)
+    (log.with_suffix(".memory.tsv")).write_text(
+        "step\tpeak MiB\n" + "".join(f"{step}\t{mib:.0f}\n" for step, mib in by_step.items()))
+    peak_step = max(by_step, key=by_step.get)
+    return wall, by_step[peak_step], peak_step
 
 
 def bench_scale(scale: Scale) -> Result:
