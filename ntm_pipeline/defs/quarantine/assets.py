@@ -63,10 +63,11 @@ def _rows_for_validation(conn, table: SubmissionTable, periods: list[str] | None
     params = {"periods": periods} if periods is not None else {}
     staged = conn.execute(f"SELECT * FROM staging.{table.name} AS s {where}", params).df()
     raw_columns = ", ".join(f"r.{c}" for c in table.column_names)
+    # The period in the join keeps DuckDB to the quarter's raw rows, not every quarter's.
+    keys = "period, source_file, sheet, row_number" if is_partitioned(table) else "source_file, sheet, row_number"
     raw = conn.execute(
         f"SELECT s.period, s.source_file, s.sheet, s.row_number, {raw_columns} "
-        f"FROM staging.{table.name} AS s JOIN raw.{table.name} AS r "
-        f"USING (source_file, sheet, row_number) {where}",
+        f"FROM staging.{table.name} AS s JOIN raw.{table.name} AS r USING ({keys}) {where}",
         params,
     ).df()
     return staged, raw
