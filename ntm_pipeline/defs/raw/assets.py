@@ -151,7 +151,7 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
     """Parse every submission file of the run's quarters (.xlsx with calamine, .csv as UTF-8).
 
     The run's quarters are replaced in one transaction across the raw tables; files are read
-    a quarter at a time, so memory holds one quarter's rows, however many the run covers."""
+    a quarter at a time, so Python holds one quarter's rows however many the run covers."""
     periods = partition_periods(context)
     root = submissions.path
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
