@@ -59,6 +59,7 @@ class Report:
         return hashlib.sha256((_renderer_version() + content).encode("utf-8")).hexdigest()
 
     def files(self, folder: Path) -> list[Path]:
+        """Its Markdown, HTML page, workbook and charts, in that order."""
         names = [f"{self.slug}.md", f"{self.slug}.html", f"{self.slug}.xlsx"]
         return [folder / n for n in names] + [folder / f"{self.slug}-{name}.svg" for name in self.charts]
 
@@ -380,7 +381,6 @@ def _set_text(cell, text: str) -> None:
 @dataclass
 class WrittenReports:
     files: list[Path]
-    previews: dict[str, str]  # each district report's Markdown, by slug
     rewritten: int
     unchanged: int
 
@@ -405,16 +405,15 @@ def write_reports(database: str, period: str, areas: list[tuple[str, str]], fold
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             results = list(pool.map(_write_share, [database] * workers, [period] * workers, shares,
                                     [folder] * workers, [previous] * workers))
-    fingerprints = {**previous, **{k: v for r in results for k, v in r[2].items()}}
+    fingerprints = {**previous, **{k: v for r in results for k, v in r[1].items()}}
     folder.mkdir(parents=True, exist_ok=True)
     staged = manifest.with_suffix(".json.tmp")
     staged.write_text(json.dumps(fingerprints, indent=0, sort_keys=True), encoding="utf-8")
     staged.replace(manifest)  # all at once: a crash never leaves half a manifest
     return WrittenReports(
         files=[p for r in results for p in r[0]],
-        previews={k: v for r in results for k, v in r[1].items()},
-        rewritten=sum(r[3] for r in results),
-        unchanged=sum(len(r[2]) - r[3] for r in results),
+        rewritten=sum(r[2] for r in results),
+        unchanged=sum(len(r[1]) - r[2] for r in results),
     )
 
 
@@ -423,35 +422,27 @@ REPORTS_PER_WORKER = 50  # below this a worker's start-up (about a second) costs
 
 
 def _write_share(database: str, period: str, areas: list[tuple[str, str]], folder: Path, previous: dict[str, str]):
-    """Files, district previews, fingerprints and the number rewritten, for some areas."""
-    files, previews, fingerprints, rewritten = [], {}, {}, 0
+    """Files, fingerprints and the number rewritten, for some areas."""
+    files, fingerprints, rewritten = [], {}, 0
     with duckdb.connect(database, read_only=True) as conn:
         for level, code in areas:
             report = build_report(conn, period, level, code)
             fingerprint = report.fingerprint
-            if previous.get(report.slug) == fingerprint and all(p.is_file() for p in report.files(folder)):
-                files += report.files(folder)
-            else:
-                files += write_report(report, folder)
+            paths = report.files(folder)
+            if previous.get(report.slug) != fingerprint or not all(p.is_file() for p in paths):
+                write_report(report, folder)
                 rewritten += 1
+            files += paths
             fingerprints[report.slug] = fingerprint
-            if level == "district":
-                previews[report.slug] = to_markdown(report)
-    return files, previews, fingerprints, rewritten
+    return files, fingerprints, rewritten
 
 
 def write_report(report: Report, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    markdown = folder / f"{report.slug}.md"
+    markdown, page, workbook, *charts = paths = report.files(folder)
     markdown.write_text(to_markdown(report), encoding="utf-8")
-    page = folder / f"{report.slug}.html"
     page.write_text(to_html(report), encoding="utf-8")
-    workbook = folder / f"{report.slug}.xlsx"
     to_workbook(report).save(workbook)
-    written += [markdown, page, workbook]
-    for name, svg in report.charts.items():
-        path = folder / f"{report.slug}-{name}.svg"
+    for path, svg in zip(charts, report.charts.values()):
         path.write_text(svg, encoding="utf-8")
-        written.append(path)
-    return written
+    return paths

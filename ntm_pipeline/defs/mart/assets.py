@@ -154,8 +154,9 @@ def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
             "WHERE period = ? AND area_level IN ('district', 'province') ORDER BY 1, 2", [period],
         ).fetchall()
     reports = write_reports(duckdb.database, period, areas, reports_dir() / period)
-    written, previews = reports.files, reports.previews
-    latest = sorted(previews)[0] if previews else None
+    written = reports.files
+    # The UI shows the report of the first district by code, as written.
+    preview = min((p for p in written if p.suffix == ".md" and "-district-" in p.name), key=lambda p: p.name, default=None)
     return dg.MaterializeResult(metadata={
         "period": period,
         "reports": len([p for p in written if p.suffix == ".md"]),
@@ -163,5 +164,5 @@ def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
         "reports_unchanged": reports.unchanged,
         "folder": dg.MetadataValue.path(str(reports_dir())),
         "files": dg.MetadataValue.md("\n".join(f"- `{p.name}`" for p in written if p.suffix != ".svg")),
-        **({"preview": dg.MetadataValue.md(previews[latest])} if latest else {}),
+        **({"preview": dg.MetadataValue.md(preview.read_text(encoding="utf-8"))} if preview else {}),
     })
