@@ -77,7 +77,7 @@ def prepare_raw(scale: Scale) -> tuple[Path, int]:
     """The scale's raw folder, written if missing or written with other arguments."""
     raw = DATA / scale.name / "raw"
     stamp = DATA / scale.name / "params.json"
-    generator = (ROOT / "ntm_pipeline" / "samples" / "country.py").read_bytes()
+    generator = b"".join(p.read_bytes() for p in sorted((ROOT / "ntm_pipeline" / "samples").glob("*.py")))
     params = json.dumps({**asdict(scale), "generator": hashlib.sha256(generator).hexdigest()}, sort_keys=True)
     if raw.is_dir() and stamp.is_file() and stamp.read_text() == params:
         return raw, json.loads((DATA / scale.name / "written.json").read_text())["bad_rows"]
@@ -90,9 +90,7 @@ def prepare_raw(scale: Scale) -> tuple[Path, int]:
         from ntm_pipeline.samples.country import CountrySample, country_units
 
         sample = CountrySample(country_units(scale.provinces), PERIODS, scale.bad_row_share)
-        counts = sample.write_bulk_csv(raw) if scale.form == "csv" else sample.write_workbooks(raw)
-        sample.write_targets(raw)
-        bad = sum(counts.values())
+        bad = sum(sample.write(raw, scale.form).values())
     (DATA / scale.name / "written.json").write_text(json.dumps({"bad_rows": bad}))
     stamp.write_text(params)
     print(f"  wrote {scale.name} data in {time.perf_counter() - started:.0f} s", flush=True)
@@ -206,7 +204,6 @@ def bench_scale(scale: Scale) -> Result:
         result.rows_quarantined = conn.execute(
             "SELECT sum(rows_quarantined) FROM core.row_reconciliation").fetchone()[0]
         result.kpi_rows = conn.execute("SELECT count(*) FROM mart.kpi_quarterly").fetchone()[0]
-        before = conn.execute("SELECT count(*) FROM mart.kpi_quarterly").fetchone()[0]
 
     if scale.floor:
         from floor_check import compare, mismatch_summary, prepare_reference, run_floor
@@ -232,7 +229,7 @@ def bench_scale(scale: Scale) -> Result:
             "SELECT farms, source_file FROM core.fact_commune_status WHERE period = ? AND commune_code = ?",
             [PERIODS[-1], code]).fetchone()
         after = conn.execute("SELECT count(*) FROM mart.kpi_quarterly").fetchone()[0]
-    result.refresh_ok = published == (farms, correction.relative_to(raw).as_posix()) and after == before
+    result.refresh_ok = published == (farms, correction.relative_to(raw).as_posix()) and after == result.kpi_rows
     print(f"  corrected commune {code} refreshed in {result.refresh_s:.1f} s, peak {refresh_peak:.0f} MiB "
           f"(during {step}) "
           f"({'published' if result.refresh_ok else 'NOT published: ' + str(published)})", flush=True)

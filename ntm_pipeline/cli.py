@@ -75,9 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"updated {path}")
         return 0
     if args.command == "synthetic":
-        from ntm_pipeline.samples.country import CountrySample, country_units, quarter_range
-
         from ntm_pipeline.partitions import QUARTERS
+        from ntm_pipeline.samples.country import CountrySample, country_units, quarter_range
 
         if args.first not in QUARTERS:
             parser.error(f"--first must be a quarter from {QUARTERS[0]} to {QUARTERS[-1]}, e.g. 2023-Q1")
@@ -85,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         if not units:
             parser.error(f"no units in provinces {args.provinces}")
         sample = CountrySample(units, quarter_range(args.first, args.quarters), args.bad_rows)
-        bad = sample.write_bulk_csv(args.out) if args.form == "csv" else sample.write_workbooks(args.out)
-        sample.write_targets(args.out)
+        bad = sample.write(args.out, args.form)
         print(f"wrote {len(units)} units x {len(sample.periods)} quarters under {args.out}; "
               f"bad rows: {dict(bad) or 'none'}")
         return 0

@@ -330,6 +330,12 @@ class CountrySample:
                     write_csv(path, table, rows[(period, table.name)], english_headers=True)
         return bad
 
+    def write(self, raw_dir: Path, form: str) -> Counter:
+        """Submissions in `form` ("xlsx" or "csv") and the targets; returns bad rows per table."""
+        bad = self.write_bulk_csv(raw_dir) if form == "csv" else self.write_workbooks(raw_dir)
+        self.write_targets(raw_dir)
+        return bad
+
     def write_targets(self, raw_dir: Path) -> Path:
         """Annual province targets for every year written: a step above the first quarter's level."""
         rows = []
