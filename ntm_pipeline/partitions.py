@@ -13,6 +13,15 @@ QUARTERS = [f"{year}-Q{q}" for year in range(FIRST_YEAR, LAST_YEAR + 1) for q in
 
 quarterly_partitions = dg.StaticPartitionsDefinition(QUARTERS)
 
+
+def by_quarter(partitioned: bool = True) -> dict:
+    """An asset's partitioning: by quarter, a range of quarters backfilled as one run (each
+    step sees the whole range), or none for a table that is not kept by period."""
+    if not partitioned:
+        return {}
+    return {"partitions_def": quarterly_partitions, "backfill_policy": dg.BackfillPolicy.single_run()}
+
+
 PERIOD_PATTERN = re.compile(r"^(\d{4})-Q([1-4])$")
 
 

@@ -23,7 +23,7 @@ from ntm_pipeline.contract import (
 from ntm_pipeline.defs.quarantine.assets import code_lists, quarantine_key
 from ntm_pipeline.defs.raw.assets import raw_key
 from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, staging_key
-from ntm_pipeline.partitions import partition_periods, quarterly_partitions
+from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.quality.validate import ROW_KEY, validate_by_period, validate_rows
 from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, warehouse
 
@@ -55,8 +55,7 @@ def _fact(name: str, source: SubmissionTable, description: str, extra_deps: list
         pool=WAREHOUSE_POOL,
         description=description,
         metadata=sql_reference(SQL / f"{name}.sql"),
-        partitions_def=quarterly_partitions if partitioned else None,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        **by_quarter(partitioned),
         check_specs=[
             dg.AssetCheckSpec(
                 FACT_CHECK, asset=key, blocking=True,
@@ -144,8 +143,7 @@ FACT_KEYS = [dg.AssetKey(["core", n]) for n in (
     owners=OWNERS,
     pool=WAREHOUSE_POOL,
     metadata=sql_reference(SQL / "row_reconciliation.sql"),
-    partitions_def=quarterly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    **by_quarter(),
     check_specs=[
         dg.AssetCheckSpec(
             "every_row_accounted_for", asset=RECONCILIATION_KEY, blocking=True,

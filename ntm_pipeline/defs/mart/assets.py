@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from ntm_pipeline.partitions import partition_periods, quarterly_partitions
+from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, warehouse
 
 SQL = Path(__file__).parent / "sql"
@@ -47,8 +47,7 @@ KPI_LINEAGE = dg.TableColumnLineage(deps_by_column={
     kinds={"duckdb", "sql"},
     owners=OWNERS,
     pool=WAREHOUSE_POOL,
-    partitions_def=quarterly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    **by_quarter(),
     # Follows its upstream facts: a quarter is refreshed whenever one of them changes.
     automation_condition=dg.AutomationCondition.eager(),
 )
@@ -77,8 +76,7 @@ def _mart(name: str, description: str, deps: list[str], partitioned: bool = True
         pool=WAREHOUSE_POOL,
         description=description,
         metadata=sql_reference(SQL / f"{name}.sql"),
-        partitions_def=quarterly_partitions if partitioned else None,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        **by_quarter(partitioned),
         automation_condition=dg.AutomationCondition.eager(),
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
@@ -128,8 +126,7 @@ capital_by_source = _mart(
     kinds={"duckdb", "markdown", "excel"},
     owners=OWNERS,
     pool=WAREHOUSE_POOL,
-    partitions_def=quarterly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    **by_quarter(),
     automation_condition=dg.AutomationCondition.eager(),
 )
 def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:

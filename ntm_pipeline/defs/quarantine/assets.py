@@ -18,7 +18,7 @@ from pathlib import Path
 from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, SubmissionTable
 from ntm_pipeline.defs.raw.assets import SOURCE_FILE_KEY
 from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, is_partitioned, staging_key
-from ntm_pipeline.partitions import partition_periods, quarterly_partitions
+from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.quality.validate import FINDING_COLUMNS, ROW_KEY, validate_by_period, validate_rows
 from ntm_pipeline.warehouse import (
     OWNERS,
@@ -87,8 +87,7 @@ def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
         description=f"Findings of the expectations/{table.name}.json suite on staging.{table.name}: one row "
         "per row and broken rule, with file, sheet, row, column, value and a Vietnamese and English "
         "message. Rows with a critical finding are kept out of the facts.",
-        partitions_def=quarterly_partitions if partitioned else None,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        **by_quarter(partitioned),
         check_specs=[
             dg.AssetCheckSpec(
                 CRITICAL_CHECK, asset=key, blocking=True,
@@ -157,8 +156,7 @@ quarantine_assets = [_quarantine_asset(t) for t in ALL_TABLES]
     kinds={"duckdb", "sql"},
     owners=OWNERS,
     pool=WAREHOUSE_POOL,
-    partitions_def=quarterly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    **by_quarter(),
 )
 def quarantined_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """Files taken out whole, each with one reason in Vietnamese and English: files that could

@@ -14,7 +14,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.contract import PROVENANCE_COLUMNS, SUBMISSION_TABLES, TARGET, SubmissionTable, column_descriptions
-from ntm_pipeline.partitions import partition_periods, quarterly_partitions
+from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.resources import SubmissionStore
 from ntm_pipeline.submissions.reader import (
     ParsedFile,
@@ -136,8 +136,7 @@ def _file_log(files: list[tuple[str, ParsedFile]], root, run_id: str, loaded_at)
             for t in SUBMISSION_TABLES
         ],
     ],
-    partitions_def=quarterly_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    **by_quarter(),
     check_specs=[
         dg.AssetCheckSpec(
             "every_file_readable", asset=SOURCE_FILE_KEY,

@@ -13,7 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, TARGET, SubmissionTable, column_descriptions
 from ntm_pipeline.defs.raw.assets import raw_key
-from ntm_pipeline.partitions import partition_periods, quarterly_partitions
+from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, table_name
 
 SQL = Path(__file__).parent / "sql"
@@ -58,8 +58,7 @@ def _staging_asset(table: SubmissionTable) -> dg.AssetsDefinition:
         description=f"{table.description} Typed and normalised from raw.{table.name}; "
         "every row is kept, with its file, sheet and row number, for validation.",
         metadata=sql_reference(SQL / f"{table.name}.sql"),
-        partitions_def=quarterly_partitions if partitioned else None,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        **by_quarter(partitioned),
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         return materialize_sql(
