@@ -139,6 +139,7 @@ def corpus(tmp_path_factory):
 
     path = raw / "submissions" / PERIOD / "05068-nam-thuong.xlsx"
     save(t, path, edit=merge_and_hide)
+    nam_thuong = t
     set_cached_value(path, "10+2.5", "12.5")
 
     t = tables_of("04978")  # Bo town, reporting rural criteria
@@ -157,7 +158,7 @@ def corpus(tmp_path_factory):
     database = raw.parent / "corpus.duckdb"
     result = build_warehouse(raw, database, ["2023-Q4", PERIOD])
     with duckdb.connect(str(database), read_only=True) as conn:
-        yield result, conn, t
+        yield result, conn, nam_thuong
 
 
 def _english_headers(workbook):
@@ -195,7 +196,8 @@ def findings(conn, table, name, column=None):
     ("unknown-commune.xlsx", "commune_known",
      "Commune code is not in the GSO list of administrative units (commune_code: 99999)"),
     ("other-district.xlsx", "district_matches",
-     "The commune does not belong to the district the file names (district_code: 153)"),
+     "The commune does not belong to the district the file names (district_code: 153); the commune Lương Sơn "
+     "is in district 152 (Huyện Lương Sơn), province 17 (Tỉnh Hòa Bình)"),
     ("wrong-period.xlsx", "expect_column_pair_values_to_be_equal(reporting_period, period)",
      "Reporting period in the file differs from the period folder it was dropped in (reporting_period, period: Quý 4/2023 | 2024-Q1)"),
     ("prepared-before-quarter.xlsx", "date_prepared_in_or_after_period",
@@ -270,17 +272,23 @@ NAM_THUONG = "05068-nam-thuong.xlsx"
                                       "critical", "Total capital differs from the sum of its sources")]),
     ("criteria", "criterion_no", [("Tiêu chí", 20, "criterion_no", "20", "criterion_known", "critical",
                                    "Criterion number does not exist in the criteria set")]),
-    ("certified_area", "area_ha", [("Vùng sản xuất đạt chứng nhận", None, "area_ha", "-3",
+    # Certified areas: rows 4-6 hold certificates NEG, LATE and OLD (checked in the test).
+    ("certified_area", "area_ha", [("Vùng sản xuất đạt chứng nhận", 4, "area_ha", "-3",
                                     "expect_column_values_to_be_between(area_ha)", "critical", "Area cannot be negative")]),
-    ("certified_area", "issue_date", [("Vùng sản xuất đạt chứng nhận", None, "issue_date", "15/05/2024", "issued_by_period_end",
+    ("certified_area", "issue_date", [("Vùng sản xuất đạt chứng nhận", 5, "issue_date", "15/05/2024", "issued_by_period_end",
                                        "critical", "Issue date is after the end of the reporting period")]),
-    ("certified_area", "expiry_date", [("Vùng sản xuất đạt chứng nhận", None, "expiry_date", "31/12/2023", "valid_at_period_end",
+    ("certified_area", "expiry_date", [("Vùng sản xuất đạt chứng nhận", 6, "expiry_date", "31/12/2023", "valid_at_period_end",
                                         "warning", "The certificate expired before the end of the period: its area is not counted")]),
 ])
 def test_row_quarantined_with_its_place(corpus, table, column, expected):
-    _, conn, _ = corpus
+    _, conn, nam_thuong = corpus
+    if table == "certified_area":
+        # The header is row 1 and rows follow in the order written: 2 + the certificate's place.
+        certificates = [r and r["certificate_no"] for r in nam_thuong["certified_area"]]
+        certificate = {"area_ha": "NEG", "issue_date": "LATE", "expiry_date": "OLD"}[column]
+        assert expected[0][1] == 2 + certificates.index(certificate)
     rows = findings(conn, table, NAM_THUONG, column)
-    assert [r if e[1] is not None else (r[0], None, *r[2:]) for r, e in zip(rows, expected)] == expected
+    assert rows == expected
     assert len(rows) == len(expected)
 
 
@@ -404,3 +412,17 @@ def test_province_target_typed_without_its_leading_zero(corpus):
     assert conn.execute(
         "SELECT area_level, area_code, target_value FROM core.fact_target WHERE kpi_code = 'ntm_communes' AND area_code = '01'"
     ).fetchall() == [("province", "01", 300.0)]
+
+
+def test_a_whole_file_reason_has_its_place_and_vietnamese_column_names(corpus):
+    _, conn, _ = corpus
+    rows = dict((r[0].rsplit("/", 1)[-1], r[1:]) for r in conn.execute(
+        "SELECT source_file, sheet, row_number, column_name, value, message_vi FROM quarantine.source_file"
+    ).fetchall())
+    assert rows["unknown-commune.xlsx"] == (
+        "Thông tin chung", 2, "commune_code", "99999", "Mã xã không có trong danh mục đơn vị hành chính GSO (Mã xã: 99999)")
+    assert rows["other-district.xlsx"][:4] == ("Thông tin chung", 2, "district_code", "153")
+    assert rows["other-district.xlsx"][4] == (
+        "Xã không thuộc huyện ghi trong tệp (Mã huyện: 153); xã Lương Sơn thuộc Huyện Lương Sơn, Tỉnh Hòa Bình")
+    assert rows["missing-sheet.xlsx"][:3] == ("Tiêu chí", None, None)
+    assert rows["renamed-header.xlsx"][:3] == ("Dự án đầu tư", None, "project_code")

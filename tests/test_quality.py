@@ -6,6 +6,7 @@ import sys
 
 import dagster as dg
 import duckdb
+import pytest
 from dagster_duckdb import DuckDBResource
 
 from conftest import SAMPLE_RAW
@@ -18,6 +19,14 @@ def test_sample_runs_clean_with_its_warnings_explained(sample_build):
     database, result = sample_build
     evaluations = result.get_asset_check_evaluations()
     assert all(e.passed for e in evaluations if e.severity == dg.AssetCheckSeverity.ERROR)
+    # Not passing by having nothing to pass: every check of the code location was evaluated,
+    # the blocking ones among them.
+    from ntm_pipeline.definitions import defs
+
+    expected = defs.resolve_asset_graph().asset_check_keys
+    assert len(expected) >= 20
+    assert {e.asset_check_key for e in evaluations} == set(expected)
+    assert any(e.severity == dg.AssetCheckSeverity.ERROR for e in evaluations)
     with duckdb.connect(str(database), read_only=True) as conn:
         critical = conn.execute(
             "SELECT count(*) FROM (SELECT severity FROM quarantine.submission UNION ALL SELECT severity FROM quarantine.investment "
@@ -103,3 +112,81 @@ def test_a_failed_critical_check_stops_the_facts(tmp_path, monkeypatch):
     assert dg.AssetKey(["core", "fact_criteria_snapshot"]) in materialized
     assert dg.AssetKey(["core", "fact_investment"]) not in materialized
     assert dg.AssetKey(["mart", "kpi_quarterly"]) not in materialized
+
+
+# --- certificate validity at quarter end, both sides of the last day ---------------------
+
+VALIDITY_PERIOD = "2024-Q1"  # ends 31/03/2024
+
+
+@pytest.fixture(scope="module")
+def validity_warehouse(tmp_path_factory):
+    """Nuông Dăm's 2024-Q1 workbook with OCOP certificates whose 36-month anniversary falls
+    the day before, on and the day after quarter end, and GAP certificates expiring likewise."""
+    from conftest import build_warehouse
+    from ntm_pipeline.samples.kim_boi import PERIODS, KimBoiSample
+    from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly
+
+    sample = KimBoiSample()
+    unit = next(u for u in sample.units if u.code == "05086")
+    tables, _ = sample.submission(unit, PERIODS.index(VALIDITY_PERIOD))
+    rating = {"producer_type": "Hợp tác xã", "product_group": "Thực phẩm", "score": 60, "stars": 3,
+              "certifying_level": "Cấp huyện", "event_type": "Công nhận mới"}
+    tables["ocop_product"] = [
+        {**rating, "product_code": "BEFORE", "product_name": "Măng khô", "decision_date": "30/03/2021"},
+        {**rating, "product_code": "ON", "product_name": "Gạo nếp", "decision_date": "31/03/2021"},
+        {**rating, "product_code": "AFTER", "product_name": "Chè xanh", "decision_date": "01/04/2021"},
+    ]
+    gap = {"standard": "VietGAP", "issue_date": "01/04/2022"}
+    tables["certified_area"] = [
+        {**gap, "product": "Cam", "area_ha": 1, "certificate_no": "V-0330", "expiry_date": "30/03/2024"},
+        {**gap, "product": "Quýt", "area_ha": 2, "certificate_no": "V-0331", "expiry_date": "31/03/2024"},
+        {**gap, "product": "Bưởi", "area_ha": 4, "certificate_no": "V-0401", "expiry_date": "01/04/2024"},
+        {"standard": "VietGAP", "product": "Nhãn", "area_ha": 8, "certificate_no": "V-ISSUED-0331",
+         "issue_date": "31/03/2024", "expiry_date": "30/03/2026"},
+    ]
+    raw = tmp_path_factory.mktemp("validity")
+    save_reproducibly(build_workbook(tables), raw / "submissions" / VALIDITY_PERIOD / "05086-nuong-dam.xlsx")
+    result = build_warehouse(raw, raw / "ntm.duckdb", [VALIDITY_PERIOD])
+    assert result.success
+    with duckdb.connect(str(raw / "ntm.duckdb"), read_only=True) as conn:
+        yield conn
+
+
+def test_ocop_certificate_lapses_on_its_36_month_anniversary(validity_warehouse):
+    """Valid for 36 months counted from the decision day: the last valid day is the day
+    before the anniversary. A decision of 31/03/2021 no longer counts at 31/03/2024."""
+    conn = validity_warehouse
+    rows = conn.execute(
+        "SELECT product_code, valid_to::VARCHAR, is_valid_at_period_end FROM core.fact_ocop_rating ORDER BY valid_to"
+    ).fetchall()
+    assert rows == [("BEFORE", "2024-03-29", False), ("ON", "2024-03-30", False), ("AFTER", "2024-03-31", True)]
+    assert conn.execute(
+        "SELECT product_code, certificate_expires_on::VARCHAR, due_for_rerating_within_two_quarters "
+        "FROM mart.ocop_register WHERE period = ?", [VALIDITY_PERIOD]
+    ).fetchall() == [("AFTER", "2024-03-31", True)]
+    assert conn.execute(
+        "SELECT value FROM mart.kpi_quarterly WHERE period = ? AND area_level = 'commune' AND kpi_code = 'ocop_products'",
+        [VALIDITY_PERIOD],
+    ).fetchone()[0] == 1
+    # The officer is told about the two that lapsed, by row (data from row 2).
+    assert conn.execute(
+        "SELECT row_number, value, rule, severity FROM quarantine.ocop_product ORDER BY row_number"
+    ).fetchall() == [(2, "30/03/2021", "current_rating_valid", "warning"), (3, "31/03/2021", "current_rating_valid", "warning")]
+
+
+def test_gap_certificate_counts_on_its_expiry_date(validity_warehouse):
+    """The expiry date is the certificate's last valid day: one expiring on 31/03/2024 still
+    counts at that quarter's end, one expiring on 30/03 does not; one issued on 31/03 counts."""
+    conn = validity_warehouse
+    rows = conn.execute(
+        "SELECT product, certified_area_ha, reported_area_ha FROM core.fact_certified_area ORDER BY reported_area_ha"
+    ).fetchall()
+    assert rows == [("Cam", 0.0, 1.0), ("Quýt", 2.0, 2.0), ("Bưởi", 4.0, 4.0), ("Nhãn", 8.0, 8.0)]
+    assert conn.execute(
+        "SELECT value FROM mart.kpi_quarterly WHERE period = ? AND area_level = 'commune' AND kpi_code = 'vietgap_area_ha'",
+        [VALIDITY_PERIOD],
+    ).fetchone()[0] == 14.0
+    assert conn.execute(
+        "SELECT row_number, value, rule, severity FROM quarantine.certified_area"
+    ).fetchall() == [(2, "30/03/2024", "valid_at_period_end", "warning")]

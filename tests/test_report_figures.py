@@ -1,6 +1,15 @@
-"""The district's Q1/2024 report, figure by figure, from the raw sample through the pipeline."""
+"""The district's Q1/2024 report, figure by figure, from the raw sample through the pipeline.
+
+Each headline figure is also derived here from the raw workbooks (tests/sample_raw.py reads
+them in plain Python), so a figure is pinned to what the communes sent, not to a range.
+"""
+
+from collections import Counter
+from decimal import Decimal
 
 import pytest
+
+import sample_raw
 
 REPORT = "2024-Q1"
 KIM_BOI = "153"
@@ -19,6 +28,11 @@ def kpi(conn, code, period=REPORT, level="district", area=KIM_BOI):
 def test_capital_mobilised_over_267_billion(sample_db):
     value, *_ = kpi(sample_db, "capital_mobilized_ytd")
     assert 267_000 < value < 268_000
+    # The six capital columns of every 2024-Q1 project row, as typed (decimal comma or point).
+    raw = sum(Decimal((r[c] or "0").replace(",", ".")) for _, _, r in sample_raw.rows(REPORT, "investment")
+              for c in sample_raw.CAPITAL_COLUMNS)
+    assert raw == Decimal("267350")
+    assert value == pytest.approx(267_350, abs=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -69,6 +83,10 @@ def test_twelve_ocop_products_of_three_and_four_stars(sample_db):
     assert kpi(sample_db, "ocop_products")[0] == 12
     assert kpi(sample_db, "ocop_products_3_star")[0] + kpi(sample_db, "ocop_products_4_star")[0] == 12
     assert kpi(sample_db, "ocop_products_5_star")[0] == 0
+    # The registers of 2024-Q1: each product's latest rating, certified and still valid.
+    stars = Counter(sample_raw.ocop_certified_products(REPORT).values())
+    assert stars == {3: 10, 4: 2}
+    assert (kpi(sample_db, "ocop_products_3_star")[0], kpi(sample_db, "ocop_products_4_star")[0]) == (10, 2)
 
 
 def test_ocop_results_of_2023(sample_db):
@@ -85,6 +103,12 @@ def test_ocop_results_of_2023(sample_db):
 
 def test_average_criteria_per_commune(sample_db):
     assert round(kpi(sample_db, "avg_criteria_met")[0], 1) == 14.9
+    # Criteria met per commune in the 2024-Q1 criteria sheets (Bo town sends none): 238 / 16.
+    met = Counter()
+    for _, _, r in sample_raw.rows(REPORT, "criteria"):
+        met[r["commune_code"]] += sample_raw.is_met(r["met"])
+    assert (len(met), sum(met.values())) == (16, 238)
+    assert kpi(sample_db, "avg_criteria_met")[0] == sum(met.values()) / len(met) == 14.875
 
 
 def test_six_ntm_communes_named_in_the_report(sample_db):
@@ -151,3 +175,50 @@ def test_flows_compare_year_to_date(sample_db):
     q1 = kpi(sample_db, "capital_mobilized_ytd", period="2024-Q1")[0]
     q2_quarter = kpi(sample_db, "capital_mobilized_qtd", period="2024-Q2")[0]
     assert q2 == pytest.approx(q1 + q2_quarter)
+
+
+def _listed_and_certified(period, standard):
+    """Hectares of `standard` listed in the quarter's files, and those whose certificate is
+    valid at quarter end (issued on or before it, expiring on or after it)."""
+    end = sample_raw.quarter_end(period)
+    areas = [(Decimal(r["area_ha"].replace(",", ".")), sample_raw.day(r["issue_date"]) <= end <= sample_raw.day(r["expiry_date"]))
+             for _, _, r in sample_raw.rows(period, "certified_area")
+             if sample_raw.code("gap_standard", r["standard"]) == standard]
+    return sum(a for a, _ in areas), sum(a for a, valid in areas if valid)
+
+
+def test_expired_gap_certificates_are_not_counted(sample_db):
+    """2023-Q3 lists 231.3 ha of VietGAP; a plot in Cuối Hạ lapsed before quarter end, so the
+    KPI is the 219.8 ha still certified."""
+    listed, certified = _listed_and_certified("2023-Q3", "vietgap")
+    assert (listed, certified) == (Decimal("231.3"), Decimal("219.8"))
+    assert kpi(sample_db, "vietgap_area_ha", period="2023-Q3")[0] == pytest.approx(float(certified), abs=1e-9)
+    # Every quarter's district figure is the certified hectares of the raw rows, both standards.
+    for period in [f"{y}-Q{q}" for y in (2023, 2024) for q in range(1, 5)]:
+        for standard in ("vietgap", "globalgap"):
+            value = kpi(sample_db, f"{standard}_area_ha", period=period)[0]
+            assert value == pytest.approx(float(_listed_and_certified(period, standard)[1]), abs=1e-9), (period, standard)
+
+
+@pytest.mark.parametrize("period, expired", [
+    ("2023-Q2", "Nước khoáng thiên nhiên Kim Bôi"),  # decided 15/06/2020, re-rated in 2023-Q3
+    ("2024-Q4", "Cơm lam Mường Động"),  # decided 03/12/2021, not re-rated
+])
+def test_expired_ocop_certificates_are_not_counted(sample_db, period, expired):
+    """The quarter's register lists one product more than the KPI: its latest certificate
+    reached its 36-month anniversary by quarter end."""
+    latest = {}
+    for _, _, r in sample_raw.rows(period, "ocop_product"):
+        key = (r["commune_code"], r["product_code"].strip())
+        decided = sample_raw.day(r["decision_date"])
+        if key not in latest or decided > latest[key][0]:
+            latest[key] = (decided, int(r["stars"]), r["product_name"])
+    listed = [name for _, stars, name in latest.values() if stars >= 3]
+    valid = sample_raw.ocop_certified_products(period)
+    assert len(listed) == len(valid) + 1
+    end = sample_raw.quarter_end(period)
+    assert [n for d, s, n in latest.values() if s >= 3 and sample_raw.add_months(d, 36) <= end] == [expired]
+    assert kpi(sample_db, "ocop_products", period=period)[0] == len(valid)
+    in_register = {r[0] for r in sample_db.execute(
+        "SELECT product_name FROM mart.ocop_register WHERE period = ?", [period]).fetchall()}
+    assert expired not in in_register and len(in_register) == len(valid)

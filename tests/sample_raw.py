@@ -1,0 +1,107 @@
+"""The sample's raw rows, read in Python for tests that derive a figure independently.
+
+The files are read with the project's reader (python-calamine, text as typed); the typing
+below is written again here, in plain Python, so that a figure derived from it does not
+reuse the pipeline's SQL it is meant to check.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from functools import cache
+
+from ntm_pipeline.reference import read_reference_csv
+from ntm_pipeline.settings import PROJECT_ROOT
+from ntm_pipeline.submissions.reader import read_submission_file
+
+SAMPLE_RAW = PROJECT_ROOT / "raw"
+CAPITAL_COLUMNS = ("capital_central_budget", "capital_local_budget", "capital_integrated",
+                   "capital_credit", "capital_enterprise", "capital_people")
+
+
+@cache
+def _file_rows(period: str) -> tuple:
+    files = []
+    for path in sorted((SAMPLE_RAW / "submissions" / period).glob("*.xlsx")):
+        parsed = read_submission_file(path)
+        assert parsed.error is None, (path, parsed.error)
+        files.append((f"submissions/{period}/{path.name}", parsed))
+    return tuple(files)
+
+
+def files(period: str) -> list[str]:
+    return [name for name, _ in _file_rows(period)]
+
+
+def rows(period: str, table: str) -> list[tuple[str, int, dict]]:
+    """(source_file, row_number, values as typed) of every row of `table` in the quarter."""
+    return [(name, number, values) for name, parsed in _file_rows(period)
+            for number, values in parsed.tables[table].rows]
+
+
+def number(text: str | None) -> float:
+    """46,5 and 46.5 are 46.5; blank is 0 (the sample has no thousands separators)."""
+    return float(text.replace(",", ".")) if text else 0.0
+
+
+def day(text: str) -> date:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return date.fromisoformat(text)
+    d, m, y = text.split("/")
+    return date(int(y), int(m), int(d))
+
+
+def _plain(text: str) -> str:
+    text = unicodedata.normalize("NFD", text).replace("đ", "d").replace("Đ", "D")
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower().strip()
+
+
+@cache
+def _labels() -> dict[tuple[str, str], str]:
+    labels = {}
+    for r in read_reference_csv("code_list"):
+        for text in (r["code"], r["label_vi"], r["label_en"], *(r["aliases"] or "").split("|")):
+            if text:
+                labels[(r["code_list"], _plain(text))] = r["code"]
+    return labels
+
+
+def code(code_list: str, text: str | None) -> str | None:
+    return _labels()[(code_list, _plain(text))] if text else None
+
+
+def is_met(text: str | None) -> bool:
+    if text is None:
+        return False
+    return {"x": True, "dat": True, "1": True, "co": True, "0": False, "khong": False, "chua dat": False}[_plain(text)]
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day `months` later (the month's last day when it has no such day)."""
+    y, m = divmod(start.month - 1 + months, 12)
+    year, month = start.year + y, m + 1
+    for d in (start.day, 30, 29, 28):
+        try:
+            return date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError(start)
+
+
+def quarter_end(period: str) -> date:
+    year, q = int(period[:4]), int(period[-1])
+    return {1: date(year, 3, 31), 2: date(year, 6, 30), 3: date(year, 9, 30), 4: date(year, 12, 31)}[q]
+
+
+def ocop_certified_products(period: str) -> dict[tuple[str, str], int]:
+    """(commune, product) -> stars of products whose latest rating is 3 stars or more and whose
+    certificate runs to the day before the 36-month anniversary, which is after quarter end."""
+    latest: dict[tuple[str, str], tuple[date, int]] = {}
+    for _, _, r in rows(period, "ocop_product"):
+        key, decided = (r["commune_code"], r["product_code"].strip()), day(r["decision_date"])
+        if key not in latest or decided > latest[key][0]:
+            latest[key] = (decided, int(r["stars"]))
+    end = quarter_end(period)
+    return {k: stars for k, (decided, stars) in latest.items() if stars >= 3 and add_months(decided, 36) > end}
