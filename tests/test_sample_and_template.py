@@ -11,7 +11,7 @@ RAW = PROJECT_ROOT / "raw"
 
 def test_sample_regenerates_byte_for_byte(tmp_path):
     written = write_sample(tmp_path)
-    assert len(written) == 1 + 17 * 8 + 1
+    assert len(written) == 2 + 17 * 8 + 1  # two templates, 17 units x 8 quarters, the targets
     for path in written:
         shipped = RAW / path.relative_to(tmp_path)
         assert shipped.read_bytes() == path.read_bytes(), f"{shipped} differs from the generator: run `make sample`"

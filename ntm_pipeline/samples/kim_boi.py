@@ -486,6 +486,18 @@ def _slug(name: str) -> str:
     return text_key(name).replace("_", "-")
 
 
+TARGET_GUIDE = [
+    "MẪU CHỈ TIÊU NĂM - CHƯƠNG TRÌNH MTQG XÂY DỰNG NÔNG THÔN MỚI VÀ OCOP",
+    "Huyện hoặc tỉnh gửi một tệp chỉ tiêu; đặt tệp vào thư mục raw/targets/.",
+    "Chỉ tiêu: mỗi dòng một chỉ tiêu của một năm cho một địa bàn; dòng tiêu đề giữ nguyên tên cột.",
+    "Năm: năm đặt chỉ tiêu (đến hết năm), ví dụ 2024.",
+    "Mã huyện: mã GSO của huyện (3 chữ số) hoặc của tỉnh (2 chữ số).",
+    "Mã chỉ tiêu: mã KPI trong docs/kpis.md, ví dụ ntm_communes, avg_criteria_met, ocop_products_new_ytd.",
+    "Giá trị: giá trị phấn đấu đến hết năm; số thập phân dùng dấu phẩy (16,0).",
+    "Hướng dẫn đầy đủ: docs/submission-format.md",
+]
+
+
 def write_template(raw_dir: Path) -> Path:
     """The blank submission template officers fill in."""
     path = raw_dir / "templates" / "bao-cao-quy-xa.xlsx"
@@ -493,6 +505,13 @@ def write_template(raw_dir: Path) -> Path:
     return path
 
 
+def write_target_template(raw_dir: Path) -> Path:
+    """The blank targets workbook a district or province office fills in for raw/targets/."""
+    path = raw_dir / "templates" / "chi-tieu-nam.xlsx"
+    save_reproducibly(build_workbook({}, tables=(TARGET,), guide=TARGET_GUIDE), path)
+    return path
+
+
 def write_sample(raw_dir: Path) -> list[Path]:
-    """Write the template, every sample submission and the 2024 targets under raw_dir."""
-    return [write_template(raw_dir), *KimBoiSample().write(raw_dir)]
+    """Write the templates, every sample submission and the 2024 targets under raw_dir."""
+    return [write_template(raw_dir), write_target_template(raw_dir), *KimBoiSample().write(raw_dir)]

@@ -44,9 +44,10 @@ class ParsedTable:
 class SubmissionFileError(Exception):
     """A file that cannot be taken at all, with its reason in English and Vietnamese."""
 
-    def __init__(self, code: str, message_en: str, message_vi: str):
+    def __init__(self, code: str, message_en: str, message_vi: str, sheet: str | None = None, column: str | None = None):
         super().__init__(message_en)
         self.code, self.message_en, self.message_vi = code, message_en, message_vi
+        self.sheet, self.column = sheet, column  # where the problem is, when it has a place
 
 
 @dataclass
@@ -107,6 +108,7 @@ def _parse_grid(table: SubmissionTable, sheet: str, grid: list[list[object]], in
             "no_header",
             f"sheet '{sheet}': no header row with the template's column names",
             f"trang '{sheet}': không có dòng tiêu đề với tên cột của biểu mẫu",
+            sheet=sheet,
         )
     # In a one-commune workbook the detail sheets may omit the commune code: the header's applies.
     optional_here = {"commune_code"} if in_workbook and table is not SUBMISSION else set()
@@ -117,6 +119,7 @@ def _parse_grid(table: SubmissionTable, sheet: str, grid: list[list[object]], in
             "missing_column",
             f"sheet '{sheet}' has no column '{column.header_vi}' ({column.name})",
             f"trang '{sheet}' thiếu cột '{column.header_vi}'",
+            sheet=sheet, column=column.name,
         )
     parsed = ParsedTable(table, sheet)
     parsed.ignored_headers = [
@@ -169,7 +172,9 @@ def _hidden_rows(path: Path) -> dict[str, set[int]]:
     return hidden
 
 
-def _read_xlsx(path: Path) -> dict[str, ParsedTable]:
+def _read_xlsx(path: Path, expected: tuple[SubmissionTable, ...] = SUBMISSION_TABLES) -> dict[str, ParsedTable]:
+    """The sheets of the `expected` tables (a submission's five, or the targets sheet alone);
+    other sheets (instructions, code lists) are helpers and are not read."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -182,7 +187,7 @@ def _read_xlsx(path: Path) -> dict[str, ParsedTable]:
     tables = {}
     for sheet_name in workbook.sheet_names:
         table = table_for_name(sheet_name)
-        if table is None:
+        if table not in expected:
             continue  # instructions, code lists and other helper sheets
         sheet = workbook.get_sheet_by_name(sheet_name)
         grid = sheet.to_python(skip_empty_area=False)
@@ -190,12 +195,13 @@ def _read_xlsx(path: Path) -> dict[str, ParsedTable]:
         parsed = _parse_grid(table, sheet_name, grid, in_workbook=True)
         parsed.hidden_rows = hidden.get(sheet_name, set())
         tables[table.name] = parsed
-    missing = [t for t in SUBMISSION_TABLES if t.name not in tables]
-    if tables and missing:
+    missing = [t for t in expected if t.name not in tables]
+    if (tables or len(expected) == 1) and missing:
         raise SubmissionFileError(
             "missing_sheet",
             f"the workbook has no sheet '{missing[0].sheet_vi}' ({missing[0].name})",
             f"tệp thiếu trang '{missing[0].sheet_vi}'",
+            sheet=missing[0].sheet_vi,
         )
     return tables
 
@@ -246,6 +252,8 @@ def read_submission_file(path: Path, default_table: SubmissionTable | None = Non
     """Parse one file. Never raises for bad content: the error is returned on the result.
 
     A CSV holds the table its name ends with (`hoa-binh.investment.csv`), else `default_table`.
+    With `default_table` (the targets of raw/targets/), a workbook is read for that table's
+    sheet alone.
     """
     parsed = ParsedFile(path=path, file_hash=file_hash(path), batch=submission_batch(path))
     try:
@@ -259,7 +267,10 @@ def read_submission_file(path: Path, default_table: SubmissionTable | None = Non
                 f"the file is {size / 1024 / 1024:.0f} MB, over the {limit} MB limit (NTM_MAX_FILE_MB)",
                 f"tệp có dung lượng {size / 1024 / 1024:.0f} MB, vượt giới hạn {limit} MB",
             )
-        tables = _read_xlsx(path) if path.suffix.lower() == ".xlsx" else _read_csv(path, default_table)
+        if path.suffix.lower() == ".xlsx":
+            tables = _read_xlsx(path, (default_table,) if default_table else SUBMISSION_TABLES)
+        else:
+            tables = _read_csv(path, default_table)
         if not tables:
             raise SubmissionFileError(
                 "no_template_sheet", "no sheet of the submission template found", "không có trang nào của biểu mẫu báo cáo"

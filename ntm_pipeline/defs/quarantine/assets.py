@@ -16,7 +16,7 @@ from dagster_duckdb import DuckDBResource
 from pathlib import Path
 
 from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, SubmissionTable
-from ntm_pipeline.defs.raw.assets import SOURCE_FILE_KEY
+from ntm_pipeline.defs.raw.assets import SOURCE_FILE_KEY, TARGET_FILE_KEY
 from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, is_partitioned, staging_key
 from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.quality.validate import FINDING_COLUMNS, ROW_KEY, validate_by_period, validate_rows
@@ -151,19 +151,26 @@ quarantine_assets = [_quarantine_asset(t) for t in ALL_TABLES]
 @dg.asset(
     key=QUARANTINED_FILES_KEY,
     metadata=sql_reference(SQL / "source_file.sql"),
-    deps=[SOURCE_FILE_KEY, staging_key(SUBMISSION), quarantine_key(SUBMISSION)],
+    deps=[
+        SOURCE_FILE_KEY, TARGET_FILE_KEY, staging_key(SUBMISSION), quarantine_key(SUBMISSION),
+        dg.AssetKey(["core", "dim_commune"]), dg.AssetKey(["core", "dim_period"]),
+    ],
     group_name="quarantine",
     kinds={"duckdb", "sql"},
     owners=OWNERS,
     pool=WAREHOUSE_POOL,
-    **by_quarter(),
 )
 def quarantined_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    """Files taken out whole, each with one reason in Vietnamese and English: files that could
-    not be read (damaged, empty, too large, not UTF-8, a sheet or column missing) and the files
-    of a one-commune submission whose header broke a critical rule (unknown commune, wrong
-    period or district, a duplicate submission). None of their rows is published."""
+    """Files taken out whole, each with one reason in Vietnamese and English and, where it has
+    one, its sheet, row and column: files that could not be read (damaged, empty, too large,
+    not UTF-8, a sheet or column missing), submissions and targets alike (a targets file has
+    no period), and the files of a one-commune submission whose header broke a critical rule
+    (unknown commune, wrong period or district, a duplicate submission). None of their rows
+    is published. Not partitioned: the table is small and rebuilt whole, so a targets file
+    and every quarter's files are listed in one place."""
+    labels = pd.DataFrame(
+        [(c.name, c.header_vi) for t in ALL_TABLES for c in t.columns], columns=["column_name", "header_vi"]
+    ).drop_duplicates("column_name")
     return materialize_sql(
-        duckdb, table_name(QUARANTINED_FILES_KEY), SQL / "source_file.sql", periods=partition_periods(context),
-        descriptions={"rule": "Code of the reason.", "message_vi": "Reason, in Vietnamese.", "message_en": "Reason, in English."},
+        duckdb, table_name(QUARANTINED_FILES_KEY), SQL / "source_file.sql", frames={"column_labels": labels},
     )

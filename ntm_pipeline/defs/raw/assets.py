@@ -29,7 +29,6 @@ from ntm_pipeline.warehouse import (
     delete_partitions,
     insert_frame,
     partition_rows,
-    replace_table,
     table_metadata,
     table_name,
     transaction,
@@ -52,17 +51,25 @@ def _raw_ddl(table: SubmissionTable, partitioned: bool = True) -> str:
     return f"CREATE TABLE IF NOT EXISTS raw.{table.name} ({', '.join(columns)})"
 
 
-SOURCE_FILE_DDL = """
-CREATE TABLE IF NOT EXISTS raw.source_file (
-    period VARCHAR, source_file VARCHAR, file_hash VARCHAR, batch VARCHAR, file_format VARCHAR,
-    size_bytes BIGINT, status VARCHAR, error_code VARCHAR, error VARCHAR, error_vi VARCHAR,
-    sheets VARCHAR[], rows_read INTEGER, run_id VARCHAR, loaded_at TIMESTAMP
-)
-"""
-SOURCE_FILE_COLUMNS = [
-    "period", "source_file", "file_hash", "batch", "file_format", "size_bytes", "status", "error_code",
-    "error", "error_vi", "sheets", "rows_read", "run_id", "loaded_at",
-]
+# The log of the files read: one row per file, parsed or rejected with its reason and, when
+# the problem has a place, its sheet and column. raw.source_file holds the submissions by
+# period; raw.target_file the files of raw/targets/, which belong to no quarter.
+FILE_LOG_COLUMNS = {
+    "period": "VARCHAR", "source_file": "VARCHAR", "file_hash": "VARCHAR", "batch": "VARCHAR",
+    "file_format": "VARCHAR", "size_bytes": "BIGINT", "status": "VARCHAR", "error_code": "VARCHAR",
+    "error": "VARCHAR", "error_vi": "VARCHAR", "error_sheet": "VARCHAR", "error_column": "VARCHAR",
+    "sheets": "VARCHAR[]", "rows_read": "INTEGER", "run_id": "VARCHAR", "loaded_at": "TIMESTAMP",
+}
+SOURCE_FILE_COLUMNS = list(FILE_LOG_COLUMNS)
+TARGET_FILE_KEY = dg.AssetKey(["raw", "target_file"])
+
+
+def _create_file_log(conn, table: str, partitioned: bool) -> None:
+    """Create the file log, and add the columns a warehouse of an earlier version lacks."""
+    columns = {c: t for c, t in FILE_LOG_COLUMNS.items() if partitioned or c != "period"}
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(f'{c} {t}' for c, t in columns.items())})")
+    for column, kind in columns.items():
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
 
 
 def _frame(table: SubmissionTable, files: list[tuple[str, ParsedFile]], root, run_id: str, loaded_at, partitioned=True) -> pd.DataFrame:
@@ -94,9 +101,9 @@ def _frame(table: SubmissionTable, files: list[tuple[str, ParsedFile]], root, ru
     return frame
 
 
-def _file_log(files: list[tuple[str, ParsedFile]], root, run_id: str, loaded_at) -> pd.DataFrame:
-    """raw.source_file rows: one per file, parsed or rejected with its reason."""
-    return pd.DataFrame.from_records(
+def _file_log(files: list[tuple[str, ParsedFile]], root, run_id: str, loaded_at, partitioned=True) -> pd.DataFrame:
+    """File log rows: one per file, parsed or rejected with its reason."""
+    frame = pd.DataFrame.from_records(
         [
             {
                 "period": period,
@@ -109,6 +116,8 @@ def _file_log(files: list[tuple[str, ParsedFile]], root, run_id: str, loaded_at)
                 "error_code": f.error.code if f.error else None,
                 "error": f.error.message_en if f.error else None,
                 "error_vi": f.error.message_vi if f.error else None,
+                "error_sheet": f.error.sheet if f.error else None,
+                "error_column": f.error.column if f.error else None,
                 "sheets": [t.sheet for t in f.tables.values()],
                 "rows_read": f.row_count,
                 "run_id": run_id,
@@ -118,6 +127,7 @@ def _file_log(files: list[tuple[str, ParsedFile]], root, run_id: str, loaded_at)
         ],
         columns=SOURCE_FILE_COLUMNS,
     )
+    return frame if partitioned else frame.drop(columns="period")
 
 
 @dg.multi_asset(
@@ -157,7 +167,7 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
     tables = [SOURCE_FILE_KEY, *(raw_key(t) for t in SUBMISSION_TABLES)]
     parsed_count, rejected = 0, []
     with warehouse(duckdb) as conn:
-        conn.execute(SOURCE_FILE_DDL)
+        _create_file_log(conn, "raw.source_file", partitioned=True)
         for table in SUBMISSION_TABLES:
             conn.execute(_raw_ddl(table))
         with transaction(conn):
@@ -206,21 +216,50 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
             )
 
 
-@dg.asset(key=raw_key(TARGET), group_name=GROUP, kinds={"duckdb", "csv"}, owners=OWNERS, pool=WAREHOUSE_POOL)
-def raw_target(context: dg.AssetExecutionContext, duckdb: DuckDBResource, submissions: SubmissionStore) -> dg.MaterializeResult:
-    """District and province annual targets from raw/targets/, as read (year, area code,
-    KPI code, value), with the file and row each came from."""
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            raw_key(TARGET), group_name=GROUP, kinds={"duckdb", "excel", "csv"}, owners=OWNERS,
+            description="District and province annual targets from raw/targets/, as read (year, area "
+            "code, KPI code, value), with the file and row each came from.",
+        ),
+        dg.AssetSpec(
+            TARGET_FILE_KEY, group_name=GROUP, kinds={"duckdb", "python"}, owners=OWNERS,
+            description="One row per file of raw/targets/ (.csv, or a workbook with a 'Chỉ tiêu' sheet): "
+            "its hash, the rows read, and status 'parsed' or 'rejected' with the reason.",
+        ),
+    ],
+    name="raw_target",
+    pool=WAREHOUSE_POOL,
+)
+def raw_target(context: dg.AssetExecutionContext, duckdb: DuckDBResource, submissions: SubmissionStore):
+    """Read every targets file of raw/targets/: a CSV or a targets workbook (template
+    raw/templates/chi-tieu-nam.xlsx). Both tables are replaced in one transaction; a file that
+    cannot be read is logged with its reason and goes on to quarantine.source_file."""
     root = submissions.path
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    files = [read_submission_file(path, default_table=TARGET) for path in discover_target_files(root)]
-    for parsed in files:
+    files = [("", read_submission_file(path, default_table=TARGET)) for path in discover_target_files(root)]
+    for _, parsed in files:
         if parsed.error:
             context.log.warning(f"{parsed.path.name} rejected: {parsed.error.message_en}")
-    frame = _frame(TARGET, [("", f) for f in files if not f.error], root, context.run_id, loaded_at, partitioned=False)
+    rows = _frame(TARGET, [(p, f) for p, f in files if not f.error], root, context.run_id, loaded_at, partitioned=False)
+    log = _file_log(files, root, context.run_id, loaded_at, partitioned=False)
     with warehouse(duckdb) as conn:
-        conn.register("incoming_rows", frame)
-        rows = replace_table(conn, "raw.target", "SELECT * FROM incoming_rows")
-        return dg.MaterializeResult(metadata={
-            **table_metadata(conn, "raw.target", rows, column_descriptions(TARGET)),
-            "files_rejected": sum(1 for f in files if f.error),
-        })
+        _create_file_log(conn, "raw.target_file", partitioned=False)
+        conn.execute(_raw_ddl(TARGET, partitioned=False))
+        with transaction(conn):
+            for table, frame in (("raw.target", rows), ("raw.target_file", log)):
+                conn.execute(f"DELETE FROM {table}")
+                insert_frame(conn, table, frame)
+                comment_table(conn, table)
+        yield dg.MaterializeResult(
+            asset_key=raw_key(TARGET),
+            metadata=table_metadata(conn, "raw.target", len(rows), column_descriptions(TARGET)),
+        )
+        yield dg.MaterializeResult(
+            asset_key=TARGET_FILE_KEY,
+            metadata={
+                **table_metadata(conn, "raw.target_file", len(log)),
+                "files_rejected": sum(1 for _, f in files if f.error),
+            },
+        )
