@@ -9,8 +9,8 @@
 -- Before running it, the caller sets the raw folder and creates the reference tables
 -- (bench/floor_check.py: prepare_reference builds them with the pipeline's own SQL):
 --   SET VARIABLE raw_dir = '/path/to/raw';   -- holds submissions/<period>/... and targets/
---   dim_commune(commune_code, valid_from, valid_to, commune_name, is_rural_commune,
---               district_code, district_name, province_code, province_name)
+--   dim_commune(commune_code, valid_from, valid_to, commune_full_name, is_rural_commune,
+--               district_code, district_full_name, province_code, province_full_name)
 --   dim_period(period, year, quarter, end_date, year_start_date)
 --   dim_kpi(kpi_code, unit, measure, aggregation, name_vi)     -- breakdowns expanded
 --   dim_criterion(criteria_set, criterion_no)
@@ -83,14 +83,16 @@ scored AS (
     WHERE c.is_rural_commune
 ),
 -- Projects per commune, status and category; capital_total is the sum of the six sources
--- (as staging computes it), not the reported total.
+-- (as staging computes it), not the reported total. The codes of completed projects are
+-- kept: a project counts as completed once, in the quarter first listed completed.
 investment_per_file AS (
     SELECT
         i.filename, i.commune_code, i.status, i.category,
         sum(coalesce(i.capital_central_budget, 0) + coalesce(i.capital_local_budget, 0)
             + coalesce(i.capital_integrated, 0) + coalesce(i.capital_credit, 0)
             + coalesce(i.capital_enterprise, 0) + coalesce(i.capital_people, 0)) AS capital_total,
-        count(*) AS projects
+        count(*) AS projects,
+        list(i.project_code) FILTER (WHERE i.status = 'completed') AS completed_projects
     FROM read_csv(getvariable('raw_dir') || '/submissions/*/province-*/*.investment.csv',
                   header = true, auto_detect = false, filename = true, columns = {
                       'commune_code': 'VARCHAR', 'project_code': 'VARCHAR', 'project_name': 'VARCHAR',
@@ -101,28 +103,57 @@ investment_per_file AS (
     GROUP BY ALL
 ),
 investment AS MATERIALIZED (
-    SELECT c.commune_quarter, c.year, c.quarter, c.commune_code, i.status, i.category, i.capital_total, i.projects
+    SELECT c.commune_quarter, c.year, c.quarter, c.commune_code, i.status, i.category, i.capital_total, i.projects,
+           i.completed_projects
     FROM investment_per_file AS i
     JOIN communes AS c
         ON c.period = regexp_extract(i.filename, '(\d{4}-Q[1-4])/[^/]+/[^/]+$', 1)
        AND c.commune_code = i.commune_code
 ),
 investment_quarter AS (
-    SELECT year, quarter, commune_code,
-           sum(capital_total) AS capital_total,
-           sum(projects) FILTER (WHERE status = 'completed') AS completed
+    SELECT year, quarter, commune_code, sum(capital_total) AS capital_total
     FROM investment
     GROUP BY ALL
 ),
--- Year-to-date flows: each reporting commune with its own quarters of the year so far.
+-- The quarters with submissions, and for each the communes that reported in one of its
+-- year's quarters up to it, with their latest submission: a commune that did not report
+-- this quarter keeps its year-to-date flows (and only those), each a unit with an id.
+quarters AS (
+    SELECT DISTINCT period, year, quarter, quarter_no, end_date, year_start_date FROM communes
+),
+units AS MATERIALIZED (
+    SELECT CAST(row_number() OVER () AS INTEGER) AS unit_no, l.*,
+           c.commune_area, c.district_area, c.province_area,
+           CASE WHEN l.reported THEN l.latest_cq END AS commune_quarter
+    FROM (
+        SELECT q.quarter_no, q.year, q.quarter, q.end_date, q.year_start_date, c.commune_code,
+               arg_max(c.commune_quarter, c.quarter_no) AS latest_cq, max(c.quarter_no) = q.quarter_no AS reported
+        FROM quarters AS q JOIN communes AS c ON c.year = q.year AND c.quarter <= q.quarter
+        GROUP BY q.quarter_no, q.year, q.quarter, q.end_date, q.year_start_date, c.commune_code
+    ) AS l
+    JOIN communes AS c ON c.commune_quarter = l.latest_cq
+),
+-- Year-to-date flows of each unit: its own quarters of the year so far.
 investment_ytd AS (
-    SELECT c.commune_quarter,
+    SELECT u.unit_no,
            sum(q.capital_total) AS capital_ytd,
-           sum(q.capital_total) FILTER (WHERE q.quarter = c.quarter) AS capital_qtd,
-           sum(q.completed) AS completed_ytd
-    FROM communes AS c
+           sum(q.capital_total) FILTER (WHERE q.quarter = u.quarter) AS capital_qtd
+    FROM units AS u
     JOIN investment_quarter AS q
-        ON q.commune_code = c.commune_code AND q.year = c.year AND q.quarter <= c.quarter
+        ON q.commune_code = u.commune_code AND q.year = u.year AND q.quarter <= u.quarter
+    GROUP BY ALL
+),
+first_completion AS (
+    SELECT i.commune_code, p.project_code, min(i.year * 4 + i.quarter) AS completed_no
+    FROM investment AS i, unnest(i.completed_projects) AS p(project_code)
+    WHERE i.status = 'completed'
+    GROUP BY ALL
+),
+projects_completed AS (
+    SELECT u.unit_no, count(*) AS completed
+    FROM units AS u
+    JOIN first_completion AS f
+        ON f.commune_code = u.commune_code AND f.completed_no BETWEEN u.year * 4 + 1 AND u.quarter_no
     GROUP BY ALL
 ),
 -- The OCOP register of each quarter with the fact table's flags: certified star band, the
@@ -153,9 +184,11 @@ ocop_current AS (
     SELECT commune_quarter, product_code, stars FROM ocop_rated
     WHERE is_current_rating AND is_valid_at_period_end AND is_certified_ocop
 ),
+-- Rating events of the year so far, from each unit's latest register of the year.
 ocop_year_events AS (
-    SELECT commune_quarter, product_code, event_type FROM ocop_rated
-    WHERE is_certified_ocop AND decision_date BETWEEN year_start_date AND end_date
+    SELECT u.unit_no, o.product_code, o.decision_date, o.event_type
+    FROM units AS u JOIN ocop_rated AS o ON o.commune_quarter = u.latest_cq
+    WHERE o.is_certified_ocop AND o.decision_date BETWEEN u.year_start_date AND u.end_date
 ),
 -- Hectares under a certificate valid at quarter end, per standard.
 certified_area AS (
@@ -186,8 +219,8 @@ header_values AS (
         FROM communes
     ) ON COLUMNS(* EXCLUDE (commune_quarter)) INTO NAME kpi_code VALUE value
 ),
--- One value per commune-quarter and KPI code; each branch yields distinct codes.
-commune_values (commune_quarter, kpi_code, value) AS (
+-- Quarter-end values per commune-quarter and KPI code; each branch yields distinct codes.
+stock_values (commune_quarter, kpi_code, value) AS (
     SELECT commune_quarter, kpi_code, value FROM header_values
     UNION ALL SELECT commune_quarter, 'avg_criteria_met', met FROM scored
     UNION ALL
@@ -198,9 +231,6 @@ commune_values (commune_quarter, kpi_code, value) AS (
                 ELSE 'communes_under_10_criteria' END,
            1
     FROM scored WHERE NOT is_ntm
-    UNION ALL SELECT commune_quarter, 'capital_mobilized_ytd', capital_ytd FROM investment_ytd
-    UNION ALL SELECT commune_quarter, 'capital_mobilized_qtd', capital_qtd FROM investment_ytd
-    UNION ALL SELECT commune_quarter, 'projects_completed_ytd', completed_ytd FROM investment_ytd
     UNION ALL
     SELECT commune_quarter, 'projects_' || status || '.' || category, sum(projects)
     FROM investment WHERE status IN ('ongoing', 'preparing')
@@ -210,27 +240,39 @@ commune_values (commune_quarter, kpi_code, value) AS (
     UNION ALL
     SELECT commune_quarter, 'ocop_products_' || stars || '_star', count(DISTINCT product_code)
     FROM ocop_current GROUP BY ALL
+),
+-- Every value per unit and KPI code.
+commune_values (unit_no, kpi_code, value) AS (
+    SELECT u.unit_no, v.kpi_code, v.value FROM stock_values AS v JOIN units AS u USING (commune_quarter)
+    UNION ALL SELECT unit_no, 'capital_mobilized_ytd', capital_ytd FROM investment_ytd
+    UNION ALL SELECT unit_no, 'capital_mobilized_qtd', capital_qtd FROM investment_ytd
+    UNION ALL SELECT unit_no, 'projects_completed_ytd', completed FROM projects_completed
     UNION ALL
-    SELECT commune_quarter, 'ocop_products_new_ytd', count(DISTINCT product_code)
+    SELECT unit_no, 'ocop_products_new_ytd', count(DISTINCT product_code)
     FROM ocop_year_events WHERE event_type = 'new' GROUP BY ALL
-    UNION ALL SELECT commune_quarter, 'ocop_ratings_ytd', count(*) FROM ocop_year_events GROUP BY ALL
+    UNION ALL
+    SELECT unit_no, 'ocop_ratings_ytd', count(DISTINCT (product_code, decision_date))
+    FROM ocop_year_events GROUP BY ALL
 ),
 kpis AS (
-    SELECT *, CAST(row_number() OVER (ORDER BY kpi_code) AS SMALLINT) AS kpi_no FROM dim_kpi
+    SELECT *, CAST(row_number() OVER (ORDER BY kpi_code) AS SMALLINT) AS kpi_no,
+           ends_with(kpi_code, '_ytd') AS is_year_to_date
+    FROM dim_kpi
 ),
 -- Codes the catalogue does not know drop out here, as in the mart's join with dim_kpi.
 commune_kpi_values AS (
-    SELECT v.commune_quarter, k.kpi_no, v.value
+    SELECT v.unit_no, k.kpi_no, v.value
     FROM commune_values AS v JOIN kpis AS k USING (kpi_code)
 ),
 -- Every reporting commune gets every summed KPI (zero when nothing was reported); an
--- averaged KPI exists only where the commune has a value.
+-- averaged KPI exists only where the commune has a value. A unit that did not report in
+-- the quarter gets the year-to-date flows only.
 commune_grid AS (
-    SELECT c.quarter_no, c.commune_area, c.district_area, c.province_area, k.kpi_no, k.aggregation,
+    SELECT u.quarter_no, u.commune_area, u.district_area, u.province_area, k.kpi_no, k.aggregation,
            CASE WHEN k.aggregation = 'sum' THEN coalesce(v.value, 0) ELSE v.value END AS value
-    FROM communes AS c
-    CROSS JOIN kpis AS k
-    LEFT JOIN commune_kpi_values AS v ON v.commune_quarter = c.commune_quarter AND v.kpi_no = k.kpi_no
+    FROM units AS u
+    JOIN kpis AS k ON u.reported OR k.is_year_to_date
+    LEFT JOIN commune_kpi_values AS v ON v.unit_no = u.unit_no AND v.kpi_no = k.kpi_no
 ),
 -- District sums and counts, from which district and province values follow (an average
 -- as sum / count of the communes' values, so provinces need not rescan the communes).
@@ -253,14 +295,35 @@ area_values AS MATERIALIZED (
     FROM district_totals
     GROUP BY quarter_no, province_area, kpi_no, aggregation
 ),
--- Names as the mart finds them: by level and code, among all eras of the GSO list.
+-- Labels as the mart gives them, with the unit type (Huyện Kim Bôi), by level and code.
 area_names AS (
     SELECT a.area_no, n.area_name
     FROM areas AS a
-    JOIN (SELECT DISTINCT 'commune' AS area_level, commune_code AS area_code, commune_name AS area_name FROM dim_commune
-          UNION ALL SELECT DISTINCT 'district', district_code, district_name FROM dim_commune
-          UNION ALL SELECT DISTINCT 'province', province_code, province_name FROM dim_commune) AS n
+    JOIN (SELECT DISTINCT 'commune' AS area_level, commune_code AS area_code, commune_full_name AS area_name FROM dim_commune
+          UNION ALL SELECT DISTINCT 'district', district_code, district_full_name FROM dim_commune
+          UNION ALL SELECT DISTINCT 'province', province_code, province_full_name FROM dim_commune) AS n
         USING (area_level, area_code)
+),
+-- Coverage: units of each area that reported, out of its units in the GSO list at quarter end.
+area_reporting AS (
+    SELECT quarter_no, commune_area AS area_no, max(reported::INTEGER) AS communes_reporting FROM units GROUP BY ALL
+    UNION ALL SELECT quarter_no, district_area, count(*) FILTER (WHERE reported) FROM units GROUP BY ALL
+    UNION ALL SELECT quarter_no, province_area, count(*) FILTER (WHERE reported) FROM units GROUP BY ALL
+),
+area_units AS (
+    SELECT q.quarter_no, a.commune_area AS area_no, 1 AS communes_in_area
+    FROM quarters AS q JOIN commune_areas AS a
+      ON coalesce(a.valid_from, DATE '1900-01-01') <= q.end_date AND coalesce(a.valid_to, DATE '9999-12-31') >= q.end_date
+    UNION ALL
+    SELECT q.quarter_no, a.district_area, count(*)
+    FROM quarters AS q JOIN commune_areas AS a
+      ON coalesce(a.valid_from, DATE '1900-01-01') <= q.end_date AND coalesce(a.valid_to, DATE '9999-12-31') >= q.end_date
+    GROUP BY ALL
+    UNION ALL
+    SELECT q.quarter_no, a.province_area, count(*)
+    FROM quarters AS q JOIN commune_areas AS a
+      ON coalesce(a.valid_from, DATE '1900-01-01') <= q.end_date AND coalesce(a.valid_to, DATE '9999-12-31') >= q.end_date
+    GROUP BY ALL
 ),
 -- Annual targets; a 2-digit code is a province, a 3-digit one a district. No padding: the
 -- pipeline quarantines a code not in the GSO list as typed ('1' for '01').
@@ -282,6 +345,8 @@ SELECT
     a.area_level,
     a.area_code,
     n.area_name,
+    CAST(r.communes_reporting AS INTEGER) AS communes_reporting,
+    CAST(c.communes_in_area AS INTEGER) AS communes_in_area,
     k.kpi_code,
     k.name_vi AS kpi_name_vi,
     k.unit,
@@ -297,6 +362,8 @@ JOIN dim_period AS p ON p.year * 4 + p.quarter = v.quarter_no
 JOIN areas AS a ON a.area_no = v.area_no
 JOIN kpis AS k ON k.kpi_no = v.kpi_no
 LEFT JOIN area_names AS n ON n.area_no = v.area_no
+LEFT JOIN area_reporting AS r ON r.quarter_no = v.quarter_no AND r.area_no = v.area_no
+LEFT JOIN area_units AS c ON c.quarter_no = v.quarter_no AND c.area_no = v.area_no
 -- the same quarter last year is four quarters back
 LEFT JOIN area_values AS prev
     ON prev.quarter_no = v.quarter_no - 4 AND prev.area_no = v.area_no AND prev.kpi_no = v.kpi_no

@@ -29,7 +29,7 @@ REFERENCE_SQL = Path(__file__).resolve().parents[1] / "ntm_pipeline" / "defs" / 
 
 KEY = ["period", "area_level", "area_code", "kpi_code"]
 NUMERIC = ["value", "value_prev_year", "yoy_delta", "yoy_pct", "target", "target_progress_pct"]
-EXACT = ["year", "quarter", "area_name", "kpi_name_vi", "unit", "measure"]
+EXACT = ["year", "quarter", "area_name", "communes_reporting", "communes_in_area", "kpi_name_vi", "unit", "measure"]
 TOLERANCE = 1e-6
 # The percentages are rounded to two decimals from sums whose float order differs between
 # the two queries: a ratio that falls exactly on a half (100 * 3477.1 / 8720 = 39.875) may

@@ -145,12 +145,14 @@ area_reporting AS (
     UNION ALL SELECT period, 'province', province_code, count(*) FILTER (WHERE reported) FROM units GROUP BY ALL
 ),
 -- Each area's label as the GSO list gives it, with its unit type ("Huyện Kim Bôi"), and its
--- commune-level units, both from the list valid at quarter end.
+-- commune-level units, both from the list valid at quarter end (five island districts have
+-- no commune-level unit: their row has no commune code and counts for none).
 gso_units AS (
     SELECT p.period, d.*
     FROM report_periods AS p
     JOIN core.dim_commune AS d
       ON coalesce(d.valid_from, DATE '0001-01-01') <= p.end_date AND coalesce(d.valid_to, DATE '9999-12-31') >= p.end_date
+    WHERE d.commune_code IS NOT NULL
 ),
 area_labels AS (
     SELECT period, 'commune' AS area_level, commune_code AS area_code, commune_full_name AS area_name, 1 AS communes_in_area
@@ -167,8 +169,8 @@ SELECT
     v.area_level,
     v.area_code,
     n.area_name,
-    r.communes_reporting,
-    n.communes_in_area,
+    CAST(r.communes_reporting AS INTEGER) AS communes_reporting,
+    CAST(n.communes_in_area AS INTEGER) AS communes_in_area,
     v.kpi_code,
     k.name_vi AS kpi_name_vi,
     k.unit,
