@@ -6,7 +6,9 @@ import shutil
 import subprocess
 import sys
 
+import dagster as dg
 import duckdb
+from dagster import DagsterEventType
 
 from conftest import copy_sample
 from ntm_pipeline.settings import PROJECT_ROOT
@@ -51,3 +53,19 @@ def test_two_runs_at_once_both_finish(tmp_path):
             "SELECT period, count(*) FROM core.fact_commune_status GROUP BY 1 ORDER BY 1"
         ).fetchall() == [("2024-Q1", 17), ("2024-Q2", 17)]
         assert conn.execute("SELECT count(DISTINCT period) FROM mart.kpi_quarterly").fetchone()[0] == 2
+    # They ran at the same time: from the instance's event log, each run's steps started
+    # before the other's last step ended, and the steps of the two runs interleave.
+    instance = dg.DagsterInstance.from_config(str(home))
+    spans = {}
+    for run in instance.get_runs():
+        steps = instance.all_logs(run.run_id, of_type={DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS})
+        spans[run.tags["dagster/asset_partition_range_start"]] = sorted(
+            (e.timestamp, e.dagster_event.event_type) for e in steps)
+    assert sorted(spans) == ["2024-Q1", "2024-Q2"]
+    first, second = spans.values()
+    assert len(first) > 40 and len(second) > 40  # every step started and succeeded
+    assert first[0][0] < second[-1][0] and second[0][0] < first[-1][0]
+    # Steps of one run start between steps of the other: they took turns, not one after the other.
+    def starts_inside(run, other):
+        return sum(other[0][0] < t < other[-1][0] for t, kind in run if kind == DagsterEventType.STEP_START)
+    assert starts_inside(first, second) > 0 and starts_inside(second, first) > 0

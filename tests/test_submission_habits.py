@@ -170,7 +170,7 @@ def spellings_warehouse(tmp_path_factory):
         return copied
 
     save_reproducibly(build_workbook(copy_for("05068")), folder / "05068-nfc.xlsx")
-    nfd = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731
+    nfd = lambda s: unicodedata.normalize("NFD", s)
     workbook = build_workbook(copy_for("05080", nfd, nfd))
     _respell_sheets(workbook, nfd)
     save_reproducibly(workbook, folder / "05080-nfd.xlsx")
