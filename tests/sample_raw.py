@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from functools import cache
 
 from ntm_pipeline.reference import read_reference_csv
@@ -68,6 +69,11 @@ def _labels() -> dict[tuple[str, str], str]:
     return labels
 
 
+def name_key(name: str) -> str:
+    """A commune name compared as a reader would: no accents or case, no 'Xã' in front."""
+    return re.sub(r"^(xa|thi tran) ", "", " ".join(_plain(name).split()))
+
+
 def code(code_list: str, text: str | None) -> str | None:
     return _labels()[(code_list, _plain(text))] if text else None
 
@@ -105,3 +111,36 @@ def ocop_certified_products(period: str) -> dict[tuple[str, str], int]:
             latest[key] = (decided, int(r["stars"]))
     end = quarter_end(period)
     return {k: stars for k, (decided, stars) in latest.items() if stars >= 3 and add_months(decided, 36) > end}
+
+
+def decimal(text: str | None) -> Decimal:
+    return Decimal(text.replace(",", ".")) if text else Decimal(0)
+
+
+def certificate_areas(period: str) -> list[tuple[str, str, str, Decimal, bool]]:
+    """(commune, standard, product, hectares, valid at quarter end) of every certificate
+    listed: valid when issued on or before quarter end and expiring on or after it."""
+    end = quarter_end(period)
+    return [(r["commune_code"], code("gap_standard", r["standard"]), r["product"].strip(), decimal(r["area_ha"]),
+             day(r["issue_date"]) <= end <= day(r["expiry_date"]))
+            for _, _, r in rows(period, "certified_area")]
+
+
+def ocop_last_valid_day(decided: date) -> date:
+    """36 months counted from the decision day: the day before the anniversary."""
+    return add_months(decided, 36) - timedelta(days=1)
+
+
+def criteria_met(period: str) -> dict[str, list[int]]:
+    """Commune -> the criterion numbers it meets at quarter end."""
+    met: dict[str, list[int]] = {}
+    for _, _, r in rows(period, "criteria"):
+        met.setdefault(r["commune_code"], [])
+        if is_met(r["met"]):
+            met[r["commune_code"]].append(int(r["criterion_no"]))
+    return met
+
+
+def headers(period: str) -> dict[str, dict]:
+    """Commune -> its Thông tin chung row."""
+    return {r["commune_code"]: r for _, _, r in rows(period, "submission")}

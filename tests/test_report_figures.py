@@ -179,11 +179,8 @@ def test_flows_compare_year_to_date(sample_db):
 
 def _listed_and_certified(period, standard):
     """Hectares of `standard` listed in the quarter's files, and those whose certificate is
-    valid at quarter end (issued on or before it, expiring on or after it)."""
-    end = sample_raw.quarter_end(period)
-    areas = [(Decimal(r["area_ha"].replace(",", ".")), sample_raw.day(r["issue_date"]) <= end <= sample_raw.day(r["expiry_date"]))
-             for _, _, r in sample_raw.rows(period, "certified_area")
-             if sample_raw.code("gap_standard", r["standard"]) == standard]
+    valid at quarter end."""
+    areas = [(a, valid) for _, s, _, a, valid in sample_raw.certificate_areas(period) if s == standard]
     return sum(a for a, _ in areas), sum(a for a, valid in areas if valid)
 
 
