@@ -60,7 +60,8 @@ def test_the_asset_writes_reports_with_a_markdown_preview(sample_build):
     with duckdb.connect(str(database), read_only=True) as conn:
         latest = to_markdown(build_report(conn, "2024-Q4", "district", "153"))
     assert metadata["preview"].value == latest
-    assert latest.startswith("# KIM BÔI: KẾT QUẢ XÂY DỰNG NÔNG THÔN MỚI QUÝ 4/2024")
+    assert latest.startswith("**VĂN PHÒNG ĐIỀU PHỐI NÔNG THÔN MỚI HUYỆN KIM BÔI**")  # the header block, then the title
+    assert "\n# KIM BÔI: KẾT QUẢ XÂY DỰNG NÔNG THÔN MỚI QUÝ 4/2024\n" in latest
     for name in ("2024-Q4-district-153.md", "2024-Q4-district-153.html", "2024-Q4-province-17.xlsx"):
         assert f"`{name}`" in metadata["files"].value
 

@@ -1,9 +1,12 @@
 """Write the quarterly report of a district or province from the warehouse.
 
-One structure of blocks (headings, paragraphs, tables, charts) is rendered three ways:
-Markdown (shown in the Dagster UI), a self-contained HTML page with the charts, and an
-Excel workbook of the same tables set up for printing. The narrative follows the district
-news releases it replaces, with Vietnamese number conventions.
+One structure of blocks (the header block, headings, paragraphs, tables, charts) is rendered
+three ways: Markdown (shown in the Dagster UI), a self-contained HTML page with the charts,
+and an Excel workbook of the same tables set up for printing. The narrative follows the
+district news releases it replaces, with Vietnamese number conventions. It opens with how
+many of the area's commune-level units reported: when only some did, every total is said
+to be theirs, never the district's or province's. Lists of names are in Vietnamese
+collation (DuckDB's ICU `COLLATE vi` in the SQL: Đ right after D, tones after the base letter).
 """
 
 from __future__ import annotations
@@ -33,6 +36,22 @@ class Table:
     title: str
     headers: list[str]
     rows: list[list]
+    align: str = ""  # a letter per column: l(eft), r(ight), c(entre); by default text first, numbers after
+    note: str | None = None  # shown with the table: whose figures they are
+
+    @property
+    def alignments(self) -> str:
+        return self.align or "l" + "r" * (len(self.headers) - 1)
+
+
+@dataclass
+class Header:
+    """The header block of a Vietnamese official document: the issuing office on the left;
+    the national name, the motto and the place-and-date line on the right."""
+    office: str
+    place_date: str
+    nation: str = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+    motto: str = "Độc lập - Tự do - Hạnh phúc"
 
 
 @dataclass
@@ -41,7 +60,7 @@ class Report:
     area_level: str
     area_code: str
     area_name: str
-    blocks: list[tuple] = field(default_factory=list)  # ("h1"|"h2"|"p", text) | ("table", Table) | ("chart", name)
+    blocks: list[tuple] = field(default_factory=list)  # ("header", Header) | ("h1"|"h2"|"p", text) | ("table", Table) | ("chart", name)
     charts: dict[str, str] = field(default_factory=dict)  # name -> SVG
 
     @property
@@ -92,25 +111,85 @@ def _names(rows, stars: int) -> str:
     return ", ".join(name for name, s, *_ in rows if s == stars)
 
 
+# KPI units of measures with decimals; every other unit counts things (communes, projects,
+# products, cooperatives, farms, ratings), shown and exported as integers.
+DECIMAL_UNITS = {"million VND", "ha", "criteria per commune"}
+
+
+def vi_date(day) -> str:
+    """'ngày 05 tháng 4 năm 2024': a leading zero on days below 10 and on months 1 and 2, as
+    Decree 30/2020/NĐ-CP dates official documents."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+@dataclass
+class Coverage:
+    """The area's commune-level units in the GSO list (xã, phường, thị trấn: rows of
+    coverage.sql) and whether each one's submission for the quarter was published."""
+    units: list[tuple]  # district_code, district_label, commune_code, commune_name, unit_type, reported, earlier_quarters
+
+    @property
+    def reporting(self) -> int:
+        return sum(1 for u in self.units if u[5])
+
+    @property
+    def total(self) -> int:
+        return len(self.units)
+
+    @property
+    def complete(self) -> bool:
+        return self.reporting == self.total
+
+    @property
+    def ratio(self) -> str:
+        return f"{self.reporting}/{self.total}"
+
+    @property
+    def missing(self) -> list[tuple]:
+        return [u for u in self.units if not u[5]]
+
+
+def _unit_name(unit: tuple, year: int) -> str:
+    """'xã Hùng Sơn', 'thị trấn Bo (đã gửi báo cáo quý 1/2024)': the earlier quarters of the
+    year it reported for, if any."""
+    earlier = " và ".join(f"quý {q}/{year}" for q in unit[6])
+    return f"{unit[4][:1].lower()}{unit[4][1:]} {unit[3]}" + (f" (đã gửi báo cáo {earlier})" if earlier else "")
+
+
 def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, area_code: str) -> Report:
     year, quarter = parse_period(period)
     params = {"period": period, "area_level": area_level, "area_code": area_code, "year": year}
     area = _query(conn, "area", params)
     if not area:
         raise ValueError(f"no {area_level} with GSO code {area_code}")
-    area_name, province_name = area[0]
-    kpis = {code: rest for code, *rest in _query(conn, "kpis", params)}
-    if not kpis:
+    area_name, province_name, area_label = area[0]
+    rows = _query(conn, "kpis", params)
+    if not rows:
         raise ValueError(f"no KPIs for {area_level} {area_code} in {period}: run the pipeline for that quarter first")
+    kpis = {code: values if kpi_unit in DECIMAL_UNITS else [None if v is None else int(round(v)) for v in values]
+            for code, *values, kpi_unit in rows}
 
     def value(code):
         return (kpis.get(code) or [0, None, None, None])[0] or 0
 
     unit = "huyện" if area_level == "district" else "tỉnh"
-    place = f"{unit} {area_name}"
+    coverage = Coverage(_query(conn, "coverage", params))
+    # With every unit reported the totals are the area's; otherwise each says it is the
+    # reporting communes'.
+    if coverage.complete:
+        place, whole, of_whole = f"{unit} {area_name}", f"Toàn {unit}", f"của cả {unit}"
+    else:
+        place = f"các xã đã gửi báo cáo của {unit} {area_name} ({coverage.ratio} xã)"
+        whole, of_whole = "Các xã đã gửi báo cáo", "của các xã đã gửi báo cáo"
     report = Report(period, area_level, area_code, area_name)
     months = "năm" if quarter == 4 else f"{quarter * 3} tháng đầu năm"
+    # Dated by the data, never by the clock, so an unchanged report keeps its files.
+    ((dated,),) = _query(conn, "date_prepared", params)
+    report.blocks.append(("header", Header(f"VĂN PHÒNG ĐIỀU PHỐI NÔNG THÔN MỚI {area_label.upper()}",
+                                           f"{area_name}, {vi_date(dated)}")))
     report.blocks.append(("h1", f"{area_name.upper()}: KẾT QUẢ XÂY DỰNG NÔNG THÔN MỚI QUÝ {quarter}/{year}"))
+    report.blocks.append(("p", _coverage_text(coverage, area_level, unit, quarter, year)))
 
     # Capital and projects.
     categories = _labels("project_category")
@@ -133,7 +212,7 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
                    f"({_change(delta, 'ha')})")
     report.blocks.append(("p", f"Diện tích sản xuất đạt chứng nhận còn hiệu lực đến cuối quý: {'; '.join(gap)}."))
     report.blocks.append(("p",
-        f"Toàn {unit} có {count(value('agri_cooperatives'))} hợp tác xã hoạt động trong lĩnh vực nông nghiệp; "
+        f"{whole} có {count(value('agri_cooperatives'))} hợp tác xã hoạt động trong lĩnh vực nông nghiệp; "
         f"có {count(value('farms'))} trang trại."))
 
     # OCOP.
@@ -163,7 +242,7 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
     proposed_ntm = [name for name, _, _, proposed in communes if proposed == "ntm"]
     end_month = quarter * 3
     criteria = [
-        f"Tính đến hết tháng {end_month}/{year}, bình quân tiêu chí của cả {unit} đạt "
+        f"Tính đến hết tháng {end_month}/{year}, bình quân tiêu chí {of_whole} đạt "
         f"{vi_fixed(value('avg_criteria_met'))} tiêu chí/xã.",
         f"Số xã đạt chuẩn nông thôn mới: {count(len(ntm))} xã" + (f" (các xã: {', '.join(ntm)})." if ntm else "."),
     ]
@@ -202,10 +281,31 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
         goals.append(f"chuẩn hóa thêm {count(target('ocop_products_new_ytd'))} sản phẩm OCOP đạt từ 3 sao trở lên "
                      f"({f'đã có {count(done)} sản phẩm' if done else 'chưa có sản phẩm nào'})")
     if goals:
-        report.blocks.append(("p", f"Mục tiêu đến hết năm {year}: {'; '.join(goals)}."))
+        scope = "" if coverage.complete else (f" của toàn {unit} (phần đã đạt tính trên số liệu của "
+                                              f"{coverage.ratio} xã đã gửi báo cáo)")
+        report.blocks.append(("p", f"Mục tiêu đến hết năm {year}{scope}: {'; '.join(goals)}."))
 
-    _add_tables_and_charts(conn, report, params, kpis, categories)
+    _add_tables_and_charts(conn, report, params, kpis, categories, coverage)
     return report
+
+
+def _coverage_text(coverage: Coverage, area_level: str, unit: str, quarter: int, year: int) -> str:
+    """The narrative's opening: how many units reported and, if not all, who did not."""
+    text = f"Số liệu tổng hợp từ {coverage.ratio} xã đã gửi báo cáo quý {quarter}/{year}"
+    if coverage.complete:
+        return text + "."
+    missing = coverage.missing
+    text += (f"; {len(missing)} xã chưa gửi báo cáo, nên các số liệu dưới đây là của {coverage.reporting} xã "
+             f"đã gửi báo cáo, chưa phải số liệu của toàn {unit}.")
+    if area_level == "district":
+        return text + f" Các xã chưa gửi báo cáo quý {quarter}/{year}: {', '.join(_unit_name(u, year) for u in missing)}."
+    # A province's missing units can be many: the narrative names those that reported earlier
+    # in the year (a gap, not a unit that never reports); the coverage table names them all.
+    lapsed = [u for u in missing if u[6]]
+    if lapsed:
+        text += (f" Chưa gửi báo cáo quý {quarter}/{year} dù đã gửi báo cáo quý trước: "
+                 f"{', '.join(_unit_name(u, year) for u in lapsed)}.")
+    return text + " Danh sách các xã chưa gửi báo cáo theo từng huyện ở bảng Tình hình gửi báo cáo."
 
 
 HEADLINE = [
@@ -228,47 +328,92 @@ SOURCES = {
 }
 
 
-def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, categories: dict) -> None:
+def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, categories: dict,
+                           coverage: Coverage) -> None:
     def row(code):
         value, prev, delta, target = kpis.get(code, [None] * 4)
         return [value, prev, delta, target]
 
+    year, quarter = parse_period(report.period)
+    note = f"Số liệu tổng hợp từ {coverage.ratio} xã đã gửi báo cáo quý {quarter}/{year}."
+    reporting = dict(_query(conn, "coverage_by_period", params))
+    ratio = lambda period: f"{reporting[period]}/{coverage.total}" if period in reporting else None  # noqa: E731
     report.blocks.append(("h2", "Các chỉ tiêu chính"))
-    report.blocks.append(("table", Table("Chỉ tiêu chính", ["Chỉ tiêu", "Kỳ này", "Cùng kỳ năm trước", "Tăng/giảm", "Mục tiêu năm"],
-                                         [[label, *row(code)] for code, label in HEADLINE])))
+    report.blocks.append(("table", Table(
+        "Chỉ tiêu chính", ["Chỉ tiêu", "Kỳ này", "Cùng kỳ năm trước", "Tăng/giảm", "Mục tiêu năm"],
+        [["Số xã đã gửi báo cáo", coverage.ratio, ratio(f"{year - 1}-Q{quarter}"), None, None]]
+        + [[label, *row(code)] for code, label in HEADLINE], note=note)))
     report.blocks.append(("table", Table("Công trình", ["Loại công trình", "Chuyển tiếp", "Chuẩn bị đầu tư"], [
         [label, row(f"projects_ongoing.{c}")[0], row(f"projects_preparing.{c}")[0]] for c, label in categories.items()
-    ])))
+    ], note=note)))
     criteria = _query(conn, "criteria_by_commune", params)
     report.blocks.append(("h2", "Tiêu chí theo xã"))
-    report.blocks.append(("table", Table("Tiêu chí theo xã", ["Xã", "Số tiêu chí đạt"], [list(r) for r in criteria])))
+    report.blocks.append(("table", Table("Tiêu chí theo xã", ["Xã", "Số tiêu chí đạt"], [list(r) for r in criteria],
+                                         note=note)))
     report.charts["criteria"] = bar_chart(
         [r[0] for r in criteria], [r[1] for r in criteria], "Số tiêu chí đạt theo xã",
         line=(kpis.get("avg_criteria_met") or [None] * 4)[3], line_label="Mục tiêu bình quân",
     )
     report.blocks.append(("chart", "criteria"))
+
     history = _query(conn, "gap_history", params)
-    periods = sorted({p for p, _, _ in history})
-    series = {code: [next((v for p, c, v in history if p == period and c == code), 0) for period in periods]
+    periods = sorted({(p, label) for p, label, _, _ in history})
+    series = {code: [next((v for p, _, c, v in history if p == period and c == code), 0) for period, _ in periods]
               for code in ("vietgap_area_ha", "globalgap_area_ha")}
-    report.blocks.append(("h2", "Diện tích đạt chứng nhận qua tám quý"))
-    report.blocks.append(("table", Table("Diện tích GAP", ["Quý", "VietGAP (ha)", "GlobalGAP (ha)"],
-                                         [[p, series["vietgap_area_ha"][i], series["globalgap_area_ha"][i]]
-                                          for i, p in enumerate(periods)])))
-    report.charts["gap"] = line_chart(periods, {"VietGAP": series["vietgap_area_ha"], "GlobalGAP": series["globalgap_area_ha"]},
-                                       "Diện tích VietGAP và GlobalGAP (ha)")
+    labels = [label for _, label in periods]
+    span = _gap_span(periods)
+    report.blocks.append(("h2", f"Diện tích đạt chứng nhận {span}"))
+    report.blocks.append(("table", Table("Diện tích GAP", ["Quý", "VietGAP (ha)", "GlobalGAP (ha)", "Số xã đã gửi báo cáo"],
+                                         [[label, series["vietgap_area_ha"][i], series["globalgap_area_ha"][i], ratio(p)]
+                                          for i, (p, label) in enumerate(periods)])))
+    report.charts["gap"] = line_chart(labels, {"VietGAP": series["vietgap_area_ha"], "GlobalGAP": series["globalgap_area_ha"]},
+                                       f"Diện tích VietGAP và GlobalGAP (ha) {span}")
     report.blocks.append(("chart", "gap"))
+
     capital = _query(conn, "capital_by_source", params)
     report.blocks.append(("h2", "Vốn huy động từ đầu năm theo nguồn"))
     report.blocks.append(("table", Table("Vốn theo nguồn", ["Nguồn vốn", "Triệu đồng"],
-                                         [[SOURCES.get(s, s), v] for s, v in capital])))
+                                         [[SOURCES.get(s, s), v] for s, v in capital], note=note)))
     report.charts["capital"] = bar_chart([SOURCES.get(s, s) for s, _ in capital], [v / 1000 for _, v in capital],
                                           "Vốn huy động từ đầu năm theo nguồn (tỷ đồng)")
     report.blocks.append(("chart", "capital"))
     register = _query(conn, "ocop_register", params)
     report.blocks.append(("h2", "Sản phẩm OCOP còn hiệu lực"))
     report.blocks.append(("table", Table("Sản phẩm OCOP", ["Xã", "Sản phẩm", "Số sao", "Chủ thể", "Ngày công nhận", "Hết hạn"],
-                                         [list(r) for r in register])))
+                                         [list(r) for r in register], align="llrlcc", note=note)))
+
+    report.blocks.append(("h2", "Tình hình gửi báo cáo"))
+    report.blocks.append(("table", _coverage_table(coverage, report.area_level, quarter, year)))
+
+
+def _gap_span(periods: list[tuple[str, str]]) -> str:
+    """'qua 5 quý (Quý 1/2023 – Quý 1/2024)': the quarters the GAP section really shows."""
+    if not periods:
+        return "(chưa có số liệu)"
+    first, last = periods[0], periods[-1]
+    if len(periods) == 1:
+        return f"{last[1].lower()}"
+    (y0, q0), (y1, q1) = parse_period(first[0]), parse_period(last[0])
+    gaps = "" if (y1 * 4 + q1) - (y0 * 4 + q0) + 1 == len(periods) else " có số liệu"
+    return f"qua {len(periods)} quý{gaps} ({first[1]} – {last[1]})"
+
+
+def _coverage_table(coverage: Coverage, area_level: str, quarter: int, year: int) -> Table:
+    """Per district of the area: its units, how many reported, and those that did not, by name."""
+    districts: dict[str, list[tuple]] = {}
+    for unit in coverage.units:
+        districts.setdefault(unit[1], []).append(unit)
+    rows = []
+    for label, units in districts.items():
+        missing = [u for u in units if not u[5]]
+        names = ("chưa có xã nào gửi báo cáo" if len(missing) == len(units)
+                 else ", ".join(_unit_name(u, year) for u in missing))
+        rows.append([label, len(units), len(units) - len(missing), len(missing), names or None])
+    if area_level == "province":
+        rows.append(["Toàn tỉnh", coverage.total, coverage.reporting, coverage.total - coverage.reporting, None])
+    return Table("Gửi báo cáo", ["Huyện", "Số xã", "Đã gửi báo cáo", "Chưa gửi báo cáo",
+                                 f"Xã chưa gửi báo cáo quý {quarter}/{year}"], rows, align="lrrrl",
+                 note=f"{coverage.ratio} xã đã gửi báo cáo quý {quarter}/{year} (tính cả phường, thị trấn, theo danh mục đơn vị hành chính).")
 
 
 def _cell(value) -> str:
@@ -283,11 +428,19 @@ def _cell(value) -> str:
     return str(value)
 
 
+MARKDOWN_ALIGN = {"l": ":---", "r": "---:", "c": ":---:"}
+HTML_ALIGN = {"l": "left", "r": "right", "c": "center"}
+
+
 def to_markdown(report: Report) -> str:
     lines = []
     for block in report.blocks:
         kind = block[0]
-        if kind == "h1":
+        if kind == "header":
+            header = block[1]
+            lines += [f"**{header.office}**", "", f"**{header.nation}**  ", f"**{header.motto}**", "",
+                      f"*{header.place_date}*", ""]
+        elif kind == "h1":
             lines += [f"# {block[1]}", ""]
         elif kind == "h2":
             lines += [f"## {block[1]}", ""]
@@ -295,8 +448,10 @@ def to_markdown(report: Report) -> str:
             lines += [block[1], ""]
         elif kind == "table":
             table = block[1]
+            if table.note:
+                lines += [f"*{table.note}*", ""]
             lines.append("| " + " | ".join(table.headers) + " |")
-            lines.append("|" + "---|" * len(table.headers))
+            lines.append("|" + "".join(f"{MARKDOWN_ALIGN[a]}|" for a in table.alignments))
             lines += ["| " + " | ".join(_cell(v).replace("|", "/") for v in row) + " |" for row in table.rows]
             lines.append("")
         elif kind == "chart":
@@ -310,16 +465,27 @@ def to_html(report: Report) -> str:
         f"<title>{html.escape(report.area_name)} {report.period}</title>",
         "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;line-height:1.5}"
         "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #999;padding:.2rem .5rem}"
-        "td{text-align:right}td:first-child{text-align:left}svg{max-width:100%;height:auto}</style></head><body>",
+        "caption{caption-side:top;text-align:left;font-style:italic}"
+        ".left{text-align:left}.right{text-align:right}.center{text-align:center}"
+        ".doc-header{display:flex;justify-content:space-between;text-align:center;font-weight:bold}"
+        ".dated{text-align:right;font-style:italic}svg{max-width:100%;height:auto}</style></head><body>",
     ]
     for block in report.blocks:
         kind = block[0]
-        if kind in ("h1", "h2", "p"):
+        if kind == "header":
+            header = block[1]
+            parts.append(f'<header class="doc-header"><div>{html.escape(header.office)}</div>'
+                         f"<div>{html.escape(header.nation)}<br><u>{html.escape(header.motto)}</u></div></header>")
+            parts.append(f'<p class="dated">{html.escape(header.place_date)}</p>')
+        elif kind in ("h1", "h2", "p"):
             parts.append(f"<{kind}>{html.escape(block[1])}</{kind}>")
         elif kind == "table":
             table = block[1]
-            parts.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in table.headers) + "</tr>")
-            parts += ["<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>" for row in table.rows]
+            align = [HTML_ALIGN[a] for a in table.alignments]
+            parts.append("<table>" + (f"<caption>{html.escape(table.note)}</caption>" if table.note else "") + "<tr>"
+                         + "".join(f'<th class="{a}">{html.escape(h)}</th>' for a, h in zip(align, table.headers)) + "</tr>")
+            parts += ["<tr>" + "".join(f'<td class="{a}">{html.escape(_cell(v))}</td>' for a, v in zip(align, row))
+                      + "</tr>" for row in table.rows]
             parts.append("</table>")
         elif kind == "chart":
             parts.append(f'<figure aria-label="{block[1]}">{report.charts[block[1]]}</figure>')
@@ -327,9 +493,29 @@ def to_html(report: Report) -> str:
     return "\n".join(parts)
 
 
+# Excel number formats that show what the HTML shows: counts and whole numbers without
+# decimals, other numbers with one, dates dd/mm/yyyy. The separators are the reader's Excel
+# locale's: with Vietnamese regional settings 154472.3 shows as 154.472,3, as in the HTML.
+WHOLE_FORMAT, DECIMAL_FORMAT, DATE_FORMAT = "#,##0", "#,##0.0", "dd/mm/yyyy"
+
+
+def _number_format(value) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return WHOLE_FORMAT
+    if isinstance(value, float):
+        return DECIMAL_FORMAT
+    if hasattr(value, "strftime"):
+        return DATE_FORMAT
+    return None
+
+
 def to_workbook(report: Report):
-    """The report's tables as a workbook set up for printing. Text stays text: a name that
-    starts with '=' is never read as a formula."""
+    """The report's tables as a workbook set up for printing: numbers and dates as values
+    with number formats, text aligned as in the HTML, the header block on the first sheet and
+    in every printed page's header. Text stays text: a name that starts with '=' is never
+    read as a formula."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -338,23 +524,42 @@ def to_workbook(report: Report):
     workbook.remove(workbook.active)
     summary = workbook.create_sheet("Báo cáo")
     summary.column_dimensions["A"].width = 120
+    header = next((b[1] for b in report.blocks if b[0] == "header"), None)
+
+    def next_row():
+        return summary.max_row + (0 if summary.max_row == 1 and summary["A1"].value is None else 1)
+
     for block in report.blocks:
-        if block[0] in ("h1", "h2", "p"):
-            cell = summary.cell(row=summary.max_row + (0 if summary.max_row == 1 and summary["A1"].value is None else 1),
-                                column=1)
+        if block[0] == "header":
+            for text, style in ((block[1].office, "bold"), (block[1].nation, "bold"), (block[1].motto, "bold"),
+                                (block[1].place_date, "italic")):
+                cell = summary.cell(row=next_row(), column=1)
+                _set_text(cell, text)
+                cell.font = Font(bold=style == "bold", italic=style == "italic")
+                cell.alignment = Alignment(horizontal="left" if text == block[1].office else "right")
+        elif block[0] in ("h1", "h2", "p"):
+            cell = summary.cell(row=next_row(), column=1)
             _set_text(cell, block[1])
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             if block[0] != "p":
                 cell.font = Font(bold=True, size=14 if block[0] == "h1" else 12)
+    sheets = [summary]
     for table in report.tables:
         sheet = workbook.create_sheet(table.title[:31])
+        sheets.append(sheet)
         _set_text(sheet.cell(row=1, column=1), f"{table.title} - {report.area_name} - {report.period}")
         sheet["A1"].font = Font(bold=True, size=12)
-        for col, header in enumerate(table.headers, start=1):
+        if table.note:
+            _set_text(sheet.cell(row=2, column=1), table.note)
+            sheet["A2"].font = Font(italic=True)
+        align = [HTML_ALIGN[a] for a in table.alignments]
+        for col, header_text in enumerate(table.headers, start=1):
             cell = sheet.cell(row=3, column=col)
-            _set_text(cell, header)
+            _set_text(cell, header_text)
             cell.font = Font(bold=True)
-            sheet.column_dimensions[get_column_letter(col)].width = max(14, len(header) + 4)
+            cell.alignment = Alignment(horizontal=align[col - 1], wrap_text=True, vertical="top")
+            longest = max((len(v) for r in table.rows if isinstance(v := r[col - 1], str)), default=0)
+            sheet.column_dimensions[get_column_letter(col)].width = max(14, len(header_text) + 4, min(longest + 2, 60))
         for r, values in enumerate(table.rows, start=4):
             for col, value in enumerate(values, start=1):
                 cell = sheet.cell(row=r, column=col)
@@ -362,14 +567,19 @@ def to_workbook(report: Report):
                     _set_text(cell, value)
                 else:
                     cell.value = value
-                    if isinstance(value, float):
-                        cell.number_format = "#,##0.0"
+                    if number_format := _number_format(value):
+                        cell.number_format = number_format
+                cell.alignment = Alignment(horizontal=align[col - 1], wrap_text=isinstance(value, str), vertical="top")
         sheet.print_title_rows = "3:3"
         sheet.page_setup.orientation = "landscape"
         sheet.page_setup.fitToWidth = 1
         sheet.page_setup.fitToHeight = 0
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
     summary.page_setup.fitToWidth = 1
+    if header:
+        for sheet in sheets:  # every printed page says who issued it and when ('&' is a code there)
+            sheet.oddHeader.left.text = header.office.replace("&", "&&")
+            sheet.oddHeader.right.text = header.place_date.replace("&", "&&")
     return workbook
 
 

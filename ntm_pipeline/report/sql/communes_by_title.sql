@@ -1,7 +1,8 @@
--- Communes holding a title or proposed for one, by name, in the order they were recognised.
+-- Communes holding a title or proposed for one, in the order they were recognised, then by
+-- name in Vietnamese collation (Đ right after D, tones after the base letter).
 SELECT d.commune_name, s.ntm_title, s.title_year, s.proposed_title
 FROM core.fact_commune_status AS s
 JOIN core.dim_commune AS d ON d.commune_code = s.commune_code AND d.admin_era = 'pre_2025'
 WHERE s.period = $period
   AND CASE $area_level WHEN 'district' THEN s.district_code ELSE s.province_code END = $area_code
-ORDER BY s.title_year NULLS LAST, d.commune_name
+ORDER BY s.title_year NULLS LAST, d.commune_name COLLATE vi

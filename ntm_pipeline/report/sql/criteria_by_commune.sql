@@ -4,4 +4,4 @@ JOIN core.dim_commune AS d ON d.commune_code = c.commune_code AND d.admin_era = 
 WHERE c.period = $period
   AND CASE $area_level WHEN 'district' THEN c.district_code ELSE c.province_code END = $area_code
 GROUP BY d.commune_name
-ORDER BY criteria_met DESC, d.commune_name
+ORDER BY criteria_met DESC, d.commune_name COLLATE vi

@@ -1,5 +1,6 @@
--- VietGAP and GlobalGAP areas over the eight quarters up to the report's.
-SELECT k.period, k.kpi_code, k.value
+-- VietGAP and GlobalGAP areas in the quarters with data among the eight up to the report's,
+-- with each quarter's label (Quý 1/2024).
+SELECT k.period, p.label_vi, k.kpi_code, k.value
 FROM mart.kpi_quarterly AS k
 JOIN core.dim_period AS p ON p.period = k.period
 JOIN core.dim_period AS r ON r.period = $period

@@ -1,3 +1,4 @@
-SELECT kpi_code, value, value_prev_year, yoy_delta, target
-FROM mart.kpi_quarterly
-WHERE period = $period AND area_level = $area_level AND area_code = $area_code
+SELECT k.kpi_code, k.value, k.value_prev_year, k.yoy_delta, k.target, d.unit
+FROM mart.kpi_quarterly AS k
+LEFT JOIN core.dim_kpi AS d ON d.kpi_code = k.kpi_code
+WHERE k.period = $period AND k.area_level = $area_level AND k.area_code = $area_code

@@ -2,4 +2,4 @@ SELECT commune_name, product_name, stars, producer, certified_on, certificate_ex
 FROM mart.ocop_register
 WHERE period = $period
   AND CASE $area_level WHEN 'district' THEN district_code ELSE province_code END = $area_code
-ORDER BY stars DESC, product_name
+ORDER BY stars DESC, product_name COLLATE vi
