@@ -52,6 +52,27 @@ def _kpis_section() -> str:
     return "\n".join(parts)
 
 
+def _score(value: str) -> str:
+    number = float(value)
+    return f"{number:g}"
+
+
+def _star_bands_section() -> str:
+    """Every band of reference_data/ocop_star_band.csv with its score range, 1 star to 5."""
+    parts = ["| stars | score (of 100) | khung điểm | certified OCOP | legal basis |", "|---|---|---|---|---|"]
+    for r in sorted(read_reference_csv("ocop_star_band"), key=lambda r: int(r["stars"])):
+        low, high = _score(r["min_score"]), float(r["max_score_exclusive"])
+        if float(r["min_score"]) == 0:
+            en, vi = f"under {_score(r['max_score_exclusive'])}", f"dưới {_score(r['max_score_exclusive'])} điểm"
+        elif high > 100:  # the top band includes 100
+            en, vi = f"{low} to 100", f"từ {low} đến 100 điểm"
+        else:
+            en, vi = f"{low} to under {_score(r['max_score_exclusive'])}", f"từ {low} đến dưới {_score(r['max_score_exclusive'])} điểm"
+        certified = "yes" if r["is_certified"] == "true" else "no"
+        parts.append(f"| {r['stars']} | {en} | {vi} | {certified} | {r['legal_basis']} |")
+    return "\n".join(parts)
+
+
 def _rules_section() -> str:
     from ntm_pipeline.quality.suites import read_rules, suite_path
 
@@ -78,7 +99,7 @@ SUITES = [
 SECTIONS = {
     "submission-format.md": {"tables": _tables_section, "code-lists": _code_lists_section},
     "kpis.md": {"kpis": _kpis_section},
-    "data-quality.md": {"rules": _rules_section},
+    "data-quality.md": {"star-bands": _star_bands_section, "rules": _rules_section},
 }
 
 

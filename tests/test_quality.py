@@ -136,6 +136,11 @@ def validity_warehouse(tmp_path_factory):
         {**rating, "product_code": "BEFORE", "product_name": "Măng khô", "decision_date": "30/03/2021"},
         {**rating, "product_code": "ON", "product_name": "Gạo nếp", "decision_date": "31/03/2021"},
         {**rating, "product_code": "AFTER", "product_name": "Chè xanh", "decision_date": "01/04/2021"},
+        # Scores on the edges of the star bands (Decision 148), decided in the quarter.
+        *({**rating, "product_code": code, "product_name": f"Sản phẩm {code}", "score": score, "stars": stars,
+           "decision_date": "15/01/2024"}
+          for code, score, stars in [("S1", 29.9, 1), ("S2", 30, 2), ("S2-HIGH", 49.9, 2), ("S3", 50, 3),
+                                     ("S4-HIGH", 89.9, 4), ("S5", 90, 5), ("S5-TOP", 100, 5), ("S2-AT-50", 50, 2)]),
     ]
     gap = {"standard": "VietGAP", "issue_date": "01/04/2022"}
     tables["certified_area"] = [
@@ -158,21 +163,42 @@ def test_ocop_certificate_lapses_on_its_36_month_anniversary(validity_warehouse)
     before the anniversary. A decision of 31/03/2021 no longer counts at 31/03/2024."""
     conn = validity_warehouse
     rows = conn.execute(
-        "SELECT product_code, valid_to::VARCHAR, is_valid_at_period_end FROM core.fact_ocop_rating ORDER BY valid_to"
+        "SELECT product_code, valid_to::VARCHAR, is_valid_at_period_end FROM core.fact_ocop_rating "
+        "WHERE year(decision_date) = 2021 ORDER BY valid_to"
     ).fetchall()
     assert rows == [("BEFORE", "2024-03-29", False), ("ON", "2024-03-30", False), ("AFTER", "2024-03-31", True)]
     assert conn.execute(
         "SELECT product_code, certificate_expires_on::VARCHAR, due_for_rerating_within_two_quarters "
-        "FROM mart.ocop_register WHERE period = ?", [VALIDITY_PERIOD]
+        "FROM mart.ocop_register WHERE period = ? AND year(certified_on) = 2021", [VALIDITY_PERIOD]
     ).fetchall() == [("AFTER", "2024-03-31", True)]
-    assert conn.execute(
-        "SELECT value FROM mart.kpi_quarterly WHERE period = ? AND area_level = 'commune' AND kpi_code = 'ocop_products'",
-        [VALIDITY_PERIOD],
-    ).fetchone()[0] == 1
     # The officer is told about the two that lapsed, by row (data from row 2).
     assert conn.execute(
-        "SELECT row_number, value, rule, severity FROM quarantine.ocop_product ORDER BY row_number"
+        "SELECT row_number, value, rule, severity FROM quarantine.ocop_product WHERE rule = 'current_rating_valid' "
+        "ORDER BY row_number"
     ).fetchall() == [(2, "30/03/2021", "current_rating_valid", "warning"), (3, "31/03/2021", "current_rating_valid", "warning")]
+
+
+def test_star_bands_on_their_edges(validity_warehouse):
+    """90-100: 5 stars; 70 to under 90: 4; 50 to under 70: 3; 30 to under 50: 2; under 30: 1.
+    A 1- or 2-star rating is published and not counted; stars that miss the band are held."""
+    conn = validity_warehouse
+    findings = conn.execute(
+        "SELECT value, rule, severity FROM quarantine.ocop_product WHERE rule <> 'current_rating_valid' ORDER BY row_number, rule"
+    ).fetchall()
+    assert findings == [("1", "stars_certified", "warning"), ("2", "stars_certified", "warning"),
+                        ("2", "stars_certified", "warning"), ("2", "stars_certified", "warning"),
+                        ("2", "stars_match_score", "critical")]
+    published = conn.execute(
+        "SELECT product_code, stars, is_certified_ocop FROM core.fact_ocop_rating WHERE year(decision_date) = 2024 ORDER BY row_number"
+    ).fetchall()
+    assert published == [("S1", 1, False), ("S2", 2, False), ("S2-HIGH", 2, False), ("S3", 3, True),
+                         ("S4-HIGH", 4, True), ("S5", 5, True), ("S5-TOP", 5, True)]
+    kpis = dict(conn.execute(
+        "SELECT kpi_code, value FROM mart.kpi_quarterly WHERE period = ? AND area_level = 'commune' "
+        "AND kpi_code LIKE 'ocop_products%'", [VALIDITY_PERIOD]).fetchall())
+    # AFTER (3 stars, still valid) and the four certified ratings of 2024.
+    assert kpis == {"ocop_products": 5, "ocop_products_3_star": 2, "ocop_products_4_star": 1,
+                    "ocop_products_5_star": 2, "ocop_products_new_ytd": 4}
 
 
 def test_gap_certificate_counts_on_its_expiry_date(validity_warehouse):

@@ -42,6 +42,20 @@ def test_text_key_ignores_spelling(a, b):
     assert text_key(a) == text_key(b) == text_key(unicodedata.normalize("NFD", b))
 
 
+# đ and Đ are d and D, in the reader's key and in SQL's: typed without Vietnamese input.
+DJ = [("Vốn đầu tư", "Von dau tu"), ("Diện tích (ha)", "Dien tich"), ("Dự án đầu tư", "DU AN DAU TU"),
+      ("Đạt chuẩn NTM", "Dat chuan NTM"), ("Vùng sản xuất đạt chứng nhận", "Vung san xuat dat chung nhan")]
+
+
+@pytest.mark.parametrize("typed, plain", DJ)
+def test_dj_matches_d(conn, typed, plain):
+    import unicodedata
+
+    key = text_key(plain)
+    assert text_key(typed) == text_key(unicodedata.normalize("NFD", typed)) == key
+    assert conn.execute("SELECT text_key(?), text_key(?)", [typed, unicodedata.normalize("NFD", typed)]).fetchone() == (key, key)
+
+
 @pytest.fixture
 def conn():
     with duckdb.connect() as connection:
@@ -140,3 +154,30 @@ def test_versioned_rows_in_force(conn, valid_from, valid_to, day, expected):
     assert conn.execute(
         "SELECT in_force(CAST(? AS DATE), CAST(? AS DATE), CAST(? AS DATE))", [valid_from, valid_to, day]
     ).fetchone()[0] is expected
+
+
+def test_generated_docs_are_current():
+    """The sections `ntm docs` writes (tables, code lists, KPIs, star bands, rules) match the
+    contract and reference lists: run `ntm docs` after changing them."""
+    from ntm_pipeline.docs import stale_docs
+
+    assert stale_docs() == []
+
+
+def test_star_bands_cover_every_score_and_are_documented():
+    """Decision 148: 90-100 -> 5; 70 to under 90 -> 4; 50 to under 70 -> 3; 30 to under 50 -> 2;
+    under 30 -> 1. Only 3 stars and more are certified."""
+    from ntm_pipeline.reference import read_reference_csv
+    from ntm_pipeline.settings import PROJECT_ROOT
+
+    bands = [(int(r["stars"]), float(r["min_score"]), float(r["max_score_exclusive"]), r["is_certified"])
+             for r in read_reference_csv("ocop_star_band")]
+    assert [b[:2] for b in bands] == [(1, 0), (2, 30), (3, 50), (4, 70), (5, 90)]
+    assert [b[2] for b in bands[:-1]] == [b[1] for b in bands[1:]]  # contiguous
+    assert 100 < bands[-1][2] <= 100.001  # 100 itself is 5 stars
+    assert [b[3] for b in bands] == ["false", "false", "true", "true", "true"]
+    text = (PROJECT_ROOT / "docs" / "data-quality.md").read_text(encoding="utf-8")
+    for row in ("| 1 | under 30 | dưới 30 điểm | no |", "| 2 | 30 to under 50 | từ 30 đến dưới 50 điểm | no |",
+                "| 3 | 50 to under 70 | từ 50 đến dưới 70 điểm | yes |", "| 4 | 70 to under 90 | từ 70 đến dưới 90 điểm | yes |",
+                "| 5 | 90 to 100 | từ 90 đến 100 điểm | yes |"):
+        assert row in text
