@@ -359,3 +359,28 @@ def test_partial_province_names_the_unit_that_stopped_reporting(partial):
         "(đã gửi báo cáo quý 1/2024). Danh sách các xã chưa gửi báo cáo theo từng huyện ở bảng Tình hình gửi báo cáo.")
     kim_boi = next(r for r in table(report, "Gửi báo cáo").rows if r[0] == "Huyện Kim Bôi")
     assert kim_boi == table(reports["district"], "Gửi báo cáo").rows[0]
+
+
+def test_a_city_is_called_a_city_not_a_district(tmp_path):
+    """Thành phố Hòa Bình (district 148) is a thành phố: its report says so, not 'huyện'."""
+    import copy
+
+    from ntm_pipeline.samples.kim_boi import PERIODS, KimBoiSample
+    from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly
+
+    sample = KimBoiSample()
+    (unit,) = [u for u in sample.units if u.code == "05068"]
+    tables = copy.deepcopy(sample.submission(unit, PERIODS.index("2024-Q1"))[0])
+    tables["submission"][0].update(commune_code="04789", commune_name="Phường Thái Bình", district_code="148")
+    tables["criteria"] = []  # a ward is not scored on rural commune criteria
+    for name in ("investment", "ocop_product", "certified_area"):
+        for row in tables[name]:
+            if row:
+                row["commune_code"] = "04789"
+    save_reproducibly(build_workbook(tables), tmp_path / "raw" / "submissions" / "2024-Q1" / "04789.xlsx")
+    database = tmp_path / "ntm.duckdb"
+    assert build_warehouse(tmp_path / "raw", database, ["2024-Q1"]).success
+    with duckdb.connect(str(database), read_only=True) as conn:
+        text = to_markdown(build_report(conn, "2024-Q1", "district", "148"))
+    assert "VĂN PHÒNG ĐIỀU PHỐI NÔNG THÔN MỚI THÀNH PHỐ HÒA BÌNH" in text
+    assert "thành phố Hòa Bình" in text and "huyện Hòa Bình" not in text

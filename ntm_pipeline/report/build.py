@@ -173,7 +173,10 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
     def value(code):
         return (kpis.get(code) or [0, None, None, None])[0] or 0
 
-    unit = "huyện" if area_level == "district" else "tỉnh"
+    # The unit type as the GSO label gives it: a district may be a huyện, thị xã, thành phố or
+    # quận, a province a tỉnh or thành phố ("Thành phố Hòa Bình" is not "huyện Hòa Bình").
+    unit = (area_label[: -len(area_name)].strip().lower() if area_label.endswith(area_name) else "")
+    unit = unit or ("huyện" if area_level == "district" else "tỉnh")
     coverage = Coverage(_query(conn, "coverage", params))
     # With every unit reported the totals are the area's; otherwise each says it is the
     # reporting communes'.
