@@ -1,21 +1,47 @@
 """The `ntm` command: `ntm run` builds the warehouse, `ntm validate` checks submission files
 before they are sent, `ntm report` writes a quarterly report, `ntm sample` rewrites the
-sample, `ntm docs` refreshes docs/."""
+sample, `ntm docs` refreshes docs/.
+
+A quarter may be written as the files write it (2024-Q1, Q1/2024, Quý 1/2024, Quý I/2024,
+2024Q1). No traceback reaches the user: an error is one line on stderr and exit status 2;
+the traceback goes to a log file, or to stderr with --debug."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
+import traceback
+from datetime import datetime
 from pathlib import Path
 
+QUARTER_SPELLINGS = "2024-Q1, Q1/2024, Quý 1/2024, Quý I/2024 or 2024Q1"
+NOT_A_QUARTER = {
+    "en": "{option}: '{text}' is not a quarter; write it as " + QUARTER_SPELLINGS,
+    "vi": "{option}: '{text}' không phải là một quý; hãy viết 2024-Q1, Q1/2024, Quý 1/2024, Quý I/2024 hoặc 2024Q1",
+}
+OUT_OF_RANGE = {
+    "en": "{option}: {period} is not one of the partitions, {first} to {last} (a quarter not yet begun has none)",
+    "vi": "{option}: quý {period} không thuộc các quý của kho dữ liệu, từ {first} đến {last} "
+    "(quý chưa bắt đầu thì chưa có)",
+}
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ntm", description=__doc__)
+
+def build_parser() -> argparse.ArgumentParser:
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument("--debug", action="store_true", help="print the full traceback of an error")
+    parser = argparse.ArgumentParser(prog="ntm", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="materialise every asset for every quarter found in raw/")
+
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, parents=[debug], **kwargs)
+        sub.set_defaults(parser=sub)  # errors name the subcommand
+        return sub
+
+    run = command("run", help="materialise every asset for every quarter found in raw/")
     run.add_argument("--period", action="append", help="only these quarters, e.g. 2024-Q1 (repeatable)")
-    commands.add_parser("sample", help="regenerate the Kim Bôi sample and the blank template in raw/")
-    synthetic = commands.add_parser(
+    command("sample", help="regenerate the Kim Bôi sample and the blank template in raw/")
+    synthetic = command(
         "synthetic", help="write synthetic submissions for any provinces and quarters (the benchmark's country)"
     )
     synthetic.add_argument("out", type=Path, help="a raw/ folder to write submissions/ and targets/ into")
@@ -25,47 +51,99 @@ def main(argv: list[str] | None = None) -> int:
     synthetic.add_argument("--form", choices=["xlsx", "csv"], default="csv",
                            help="a workbook per commune and quarter, or bulk CSV per province (default)")
     synthetic.add_argument("--bad-rows", type=float, default=0.0, help="share of detail rows to break, e.g. 0.01")
-    commands.add_parser("docs", help="refresh the generated reference sections of docs/")
-    commands.add_parser("dictionary", help="write docs/data-dictionary.md from the warehouse's comments")
-    report = commands.add_parser("report", help="write the quarterly report of a district or province")
+    command("docs", help="refresh the generated reference sections of docs/")
+    command("dictionary", help="write docs/data-dictionary.md from the warehouse's comments")
+    report = command("report", help="write the quarterly report of a district or province")
     report.add_argument("--period", required=True, help="quarter, e.g. 2024-Q1")
     area = report.add_mutually_exclusive_group(required=True)
     area.add_argument("--district", help="GSO district code, e.g. 153")
     area.add_argument("--province", help="GSO province code, e.g. 17")
     report.add_argument("--out", type=Path, help="folder for the files (default reports/<period>/)")
-    check = commands.add_parser(
-        "validate", help="check submission files before sending them; problems in Vietnamese (--lang en for English)"
+    check = command(
+        "validate", help="check submission and targets files before sending them; problems in Vietnamese "
+        "(--lang en for English)"
     )
-    check.add_argument("files", nargs="+", type=Path, help=".xlsx or .csv submission files")
+    check.add_argument("files", nargs="+", type=Path, help=".xlsx or .csv submission or targets files")
     check.add_argument("--lang", choices=["vi", "en"], default="vi")
-    check.add_argument("--period", help="the quarter, e.g. 2024-Q1, when the file does not say")
+    check.add_argument("--period", help="check the files as this quarter's (2024-Q1, Quý I/2024, ...), "
+                       "e.g. when their Kỳ báo cáo cannot be read")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _dispatch(parser, args)
+    except KeyboardInterrupt:
+        print(f"ntm {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the CLI boundary: one line for the user, the traceback kept
+        lines = str(exc).strip().splitlines()
+        message = lines[0] if lines else type(exc).__name__
+        if args.debug:
+            traceback.print_exc()
+            where = "the traceback is above"
+        else:
+            where = f"the traceback is in {_keep_traceback(args.command)}; --debug prints it"
+        print(f"ntm {args.command}: error: {message}\n  ({where})", file=sys.stderr)
+        return 2
+
+
+def _keep_traceback(command: str) -> Path:
+    log = Path(tempfile.gettempdir()) / f"ntm-{command}-{datetime.now():%Y%m%d-%H%M%S}.log"
+    log.write_text(traceback.format_exc(), encoding="utf-8")
+    return log
+
+
+def quarter_option(parser: argparse.ArgumentParser, option: str, text: str, lang: str = "en") -> str:
+    """The quarter `text` names, in any spelling a file may use; exits with a one-line
+    message (status 2) when it names none or one outside the partitions."""
+    from ntm_pipeline.partitions import period_from_text, quarterly_partitions
+
+    period = period_from_text(text)
+    if period is None:
+        parser.error(NOT_A_QUARTER[lang].format(option=option, text=text))
+    keys = quarterly_partitions.get_partition_keys()
+    if period not in keys:
+        parser.error(OUT_OF_RANGE[lang].format(option=option, period=period, first=keys[0], last=keys[-1]))
+    return period
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    sub = args.parser
     if args.command == "validate":
         from ntm_pipeline.presubmit import validate_files
 
+        period = quarter_option(sub, "--period", args.period, args.lang) if args.period else None
         missing = [p for p in args.files if not p.is_file()]
         if missing:
-            parser.error(f"no such file: {missing[0]}")
-        return validate_files(args.files, lang=args.lang, period=args.period)
+            sub.error(("không có tệp: " if args.lang == "vi" else "no such file: ") + str(missing[0]))
+        return validate_files(args.files, lang=args.lang, period=period)
     if args.command == "report":
         import duckdb
 
         from ntm_pipeline.report.build import build_report, write_report
         from ntm_pipeline.settings import reports_dir, warehouse_path
 
+        period = quarter_option(sub, "--period", args.period)
         level, code = ("district", args.district) if args.district else ("province", args.province)
+        if not warehouse_path().is_file():
+            sub.error(f"no warehouse at {warehouse_path()}: run `ntm run` first")
         with duckdb.connect(str(warehouse_path()), read_only=True) as conn:
             try:
-                built = build_report(conn, args.period, level, code)
+                built = build_report(conn, period, level, code)
             except ValueError as exc:
-                parser.error(str(exc))
-        for path in write_report(built, args.out or reports_dir() / args.period):
+                sub.error(str(exc))
+        for path in write_report(built, args.out or reports_dir() / period):
             print(path)
         return 0
     if args.command == "dictionary":
         from ntm_pipeline.docs import write_dictionary
         from ntm_pipeline.settings import warehouse_path
 
+        if not warehouse_path().is_file():
+            sub.error(f"no warehouse at {warehouse_path()}: run `ntm run` first")
         print(f"wrote {write_dictionary(warehouse_path())}")
         return 0
     if args.command == "docs":
@@ -75,15 +153,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"updated {path}")
         return 0
     if args.command == "synthetic":
-        from ntm_pipeline.partitions import QUARTERS
         from ntm_pipeline.samples.country import CountrySample, country_units, quarter_range
 
-        if args.first not in QUARTERS:
-            parser.error(f"--first must be a quarter from {QUARTERS[0]} to {QUARTERS[-1]}, e.g. 2023-Q1")
+        first = quarter_option(sub, "--first", args.first)
+        if args.quarters < 1:
+            sub.error("--quarters must be 1 or more")
         units = country_units(args.provinces.split(",") if args.provinces else None)
         if not units:
-            parser.error(f"no units in provinces {args.provinces}")
-        sample = CountrySample(units, quarter_range(args.first, args.quarters), args.bad_rows)
+            sub.error(f"no units in provinces {args.provinces}")
+        sample = CountrySample(units, quarter_range(first, args.quarters), args.bad_rows)
         bad = sample.write(args.out, args.form)
         print(f"wrote {len(units)} units x {len(sample.periods)} quarters under {args.out}; "
               f"bad rows: {dict(bad) or 'none'}")
@@ -97,7 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from ntm_pipeline.run import run_all
 
-    return run_all(args.period)
+    periods = [quarter_option(sub, "--period", p) for p in args.period] if args.period else None
+    return run_all(periods)
 
 
 if __name__ == "__main__":

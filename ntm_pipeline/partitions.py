@@ -33,6 +33,18 @@ def parse_period(period: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
+def period_from_text(text: str) -> str | None:
+    """A quarter however a file writes it (2024-Q1, Q1/2024, Quý I/2024, 2024Q1) as '2024-Q1',
+    or None. It asks the SQL macro parse_period itself, so options and files share one rule."""
+    import duckdb
+
+    from ntm_pipeline.warehouse import prepare_connection
+
+    with duckdb.connect() as conn:
+        prepare_connection(conn)
+        return conn.execute("SELECT parse_period(?)", [text]).fetchall()[0][0]
+
+
 def quarter_end(period: str) -> date:
     year, quarter = parse_period(period)
     month = quarter * 3

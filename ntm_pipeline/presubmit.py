@@ -1,28 +1,40 @@
-"""`ntm validate FILE...`: check submission files before they are sent.
+"""`ntm validate FILE...`: check submission and targets files before they are sent.
 
-The files go through the pipeline's own raw, staging and quarantine steps, in a
-throw-away warehouse, so an officer sees exactly what the district's pipeline would say:
-each problem with its sheet, row and column, in Vietnamese (or English with --lang en).
-The exit status is 1 when anything is critical, so a script can refuse to send the file.
+Each file is read first by the pipeline's own reader: a file it cannot take (damaged, a
+sheet or a column missing) is refused with that reason, whatever else is in it. The
+others go through the pipeline's raw, staging and quarantine steps in a throw-away
+warehouse, so an officer sees exactly what the district's pipeline would say: each problem
+with its sheet, row and column as the template names them, in Vietnamese (or English with
+--lang en). The exit status is 1 when anything is critical, so a script can refuse to send.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, SUBMISSION_TABLES
+from ntm_pipeline.contract import ALL_TABLES, PROVENANCE_COLUMNS, SUBMISSION, TARGET, SubmissionTable, table_for_name, text_key
+
+SQL = Path(__file__).parent / "sql"
 
 TEXT = {
     "vi": {
         "file": "Tệp {name} (kỳ {period})",
-        "no_period": "Tệp {name}: không xác định được kỳ báo cáo (cột Kỳ báo cáo); dùng --period 2024-Q1",
+        "file_unplaced": "Tệp {name}",
+        "targets_file": "Tệp chỉ tiêu {name}",
+        "outside": "kỳ báo cáo {period} nằm ngoài các quý của chương trình đã bắt đầu ({first} đến {last})",
+        "no_period": "không xác định được kỳ báo cáo (cột 'Kỳ báo cáo' của trang 'Thông tin chung'); "
+        "dùng --period, ví dụ --period 2024-Q1",
         "critical": "LỖI",
         "warning": "CẢNH BÁO",
         "whole_file": "Cả tệp",
-        "place": "trang '{sheet}', dòng {row}, cột '{column}'",
+        "sheet": "trang '{sheet}'",
+        "row": "dòng {row}",
+        "column": "cột '{column}'",
         "value": "giá trị: {value}",
+        "home": "xã {code} là {commune}, thuộc {district} (mã {district_code}), {province} (mã {province_code})",
         "ok": "  Không có lỗi.",
         "summary": "Kết quả: {critical} lỗi, {warning} cảnh báo. {verdict}",
         "send": "Có thể gửi tệp.",
@@ -30,40 +42,75 @@ TEXT = {
     },
     "en": {
         "file": "File {name} (period {period})",
-        "no_period": "File {name}: cannot tell the reporting period (column Kỳ báo cáo); use --period 2024-Q1",
+        "file_unplaced": "File {name}",
+        "targets_file": "Targets file {name}",
+        "outside": "period {period} is outside the programme's quarters begun so far ({first} to {last})",
+        "no_period": "cannot tell the reporting period (column 'Kỳ báo cáo' of sheet 'Thông tin chung'); "
+        "use --period, e.g. --period 2024-Q1",
         "critical": "ERROR",
         "warning": "WARNING",
         "whole_file": "Whole file",
-        "place": "sheet '{sheet}', row {row}, column '{column}'",
+        "sheet": "sheet '{sheet}'",
+        "row": "row {row}",
+        "column": "column '{column}'",
         "value": "value: {value}",
+        "home": "commune {code} is {commune}, in {district} (code {district_code}), {province} (code {province_code})",
         "ok": "  No problems.",
-        "summary": "Result: {critical} errors, {warning} warnings. {verdict}",
+        "summary": "Result: {critical} error{cs}, {warning} warning{ws}. {verdict}",
         "send": "The file can be sent.",
         "fix": "Fix the errors before sending.",
     },
 }
+# Rules on the header that say the commune is not the district's or province's the file names.
+NOT_HERE = ("district_matches", "province_matches")
+# Staging's names for the columns of a targets file.
+STAGED_AS = {"area_code": "district_code", "kpi_code": "target_code"}
 
 
-def _period_of(path: Path) -> str | None:
-    """The quarter a file reports on, read by the same rule the pipeline uses."""
-    import duckdb
+@dataclass
+class Checked:
+    """One file's heading and its problems, as (severity, line)."""
 
-    from ntm_pipeline.submissions.reader import read_submission_file
-    from ntm_pipeline.warehouse import prepare_connection
+    heading: str
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    source_file: str | None = None  # where it was placed under the throw-away raw/
+    table: SubmissionTable = SUBMISSION
+    period: str | None = None
 
-    parsed = read_submission_file(path)
+
+def is_targets_file(path: Path) -> bool:
+    """A targets file: named `*.target.csv`, `target.csv` or `chi-tieu*`, or a workbook with
+    a 'Chỉ tiêu' sheet and no 'Thông tin chung' sheet."""
+    from ntm_pipeline.submissions.reader import csv_table
+
+    if text_key(path.stem).startswith("chi_tieu"):
+        return True
+    if path.suffix.lower() == ".csv":
+        return csv_table(path) is TARGET
+    try:
+        from python_calamine import CalamineWorkbook
+
+        sheets = {table_for_name(name) for name in CalamineWorkbook.from_path(str(path)).sheet_names}
+    except Exception:  # a damaged workbook: the reader says why, as a submission
+        return False
+    return TARGET in sheets and SUBMISSION not in sheets
+
+
+def _period_of(parsed, conn) -> str | None:
+    """The quarter a parsed submission reports on, read by the pipeline's own rule."""
     header = parsed.tables.get(SUBMISSION.name)
-    texts = [values["reporting_period"] for _, values in header.rows] if header else []
-    with duckdb.connect() as conn:
-        prepare_connection(conn)
-        periods = {conn.execute("SELECT parse_period(?)", [t]).fetchall()[0][0] for t in texts if t}
+    texts = {values["reporting_period"] for _, values in header.rows if values["reporting_period"]} if header else set()
+    periods = {conn.execute("SELECT parse_period(?)", [t]).fetchall()[0][0] for t in texts}
     periods.discard(None)
     return periods.pop() if len(periods) == 1 else None
 
 
-def _column_label(name: str, lang: str) -> str:
+def _column_label(name: str, lang: str, table: SubmissionTable = SUBMISSION) -> str:
     """The column as the officer sees it in the template; in English with its canonical name."""
     headers = {c.name: c.header_vi for t in ALL_TABLES for c in t.columns}
+    headers |= {c.name: c.header_vi for c in table.columns}
+    if table is TARGET:
+        headers |= {staged: headers[name] for staged, name in STAGED_AS.items()}
     parts = [part.strip() for part in name.split(",")]
     if lang == "en":
         return ", ".join(f"{headers[p]} ({p})" if p in headers else p for p in parts)
@@ -76,76 +123,169 @@ def validate_files(paths: list[Path], lang: str = "vi", period: str | None = Non
     import duckdb
     from dagster_duckdb import DuckDBResource
 
+    from ntm_pipeline.partitions import period_from_text, quarterly_partitions
     from ntm_pipeline.resources import SubmissionStore
     from ntm_pipeline.run import materialize_periods
+    from ntm_pipeline.submissions.reader import read_submission_file
+    from ntm_pipeline.warehouse import prepare_connection
 
     text = TEXT[lang]
-    critical = warning = 0
-    with tempfile.TemporaryDirectory(prefix="ntm-validate-") as tmp:
+    if period is not None and period_from_text(period) is None:
+        raise ValueError(f"not a quarter: {period!r}")
+    period = period and period_from_text(period)
+    checked: list[Checked] = []
+    with tempfile.TemporaryDirectory(prefix="ntm-validate-") as tmp, duckdb.connect() as scratch:
+        prepare_connection(scratch)
         raw = Path(tmp) / "raw"
-        placed: dict[str, tuple[Path, str]] = {}
         for path in paths:
-            file_period = period or _period_of(path)
-            if file_period is None:
-                out(text["no_period"].format(name=path.name))
-                critical += 1
+            targets = is_targets_file(path)
+            parsed = read_submission_file(path, default_table=TARGET if targets else None)
+            file_period = None if targets else period or _period_of(parsed, scratch)
+            if targets:
+                heading = text["targets_file"].format(name=path.name)
+            elif file_period:
+                heading = text["file"].format(name=path.name, period=file_period)
+            else:
+                heading = text["file_unplaced"].format(name=path.name)
+            item = Checked(heading, table=TARGET if targets else SUBMISSION, period=file_period)
+            checked.append(item)
+            if parsed.error:  # the reader's reason comes first: nothing else can be said of the file
+                message = parsed.error.message_vi if lang == "vi" else parsed.error.message_en
+                item.problems.append(("critical", f"{text['whole_file']}: {message}"))
                 continue
-            target = raw / "submissions" / file_period / path.name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, target)
-            placed[f"submissions/{file_period}/{path.name}"] = (path, file_period)
-        if placed:
+            if not targets and file_period is None:
+                item.problems.append(("critical", f"{text['whole_file']}: {text['no_period']}"))
+                continue
+            keys = quarterly_partitions.get_partition_keys()
+            if file_period and file_period not in keys:
+                item.problems.append(("critical", f"{text['whole_file']}: " + text["outside"].format(
+                    period=file_period, first=keys[0], last=keys[-1])))
+                continue
+            item.source_file = f"targets/{path.name}" if targets else f"submissions/{file_period}/{path.name}"
+            placed = raw / item.source_file
+            placed.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, placed)
+        to_check = [c for c in checked if c.source_file]
+        if to_check:
             database = Path(tmp) / "check.duckdb"
-            selection = dg.AssetSelection.groups("quarantine").upstream()
+            periods = sorted({c.period for c in to_check if c.period}) or [quarterly_partitions.get_partition_keys()[-1]]
             result = materialize_periods(
-                sorted({p for _, p in placed.values()}),
+                [periods[0], periods[-1]] if len(periods) > 1 else periods,
                 dg.DagsterInstance.ephemeral(),
                 resources={
                     "duckdb": DuckDBResource(database=str(database)),
                     "submissions": SubmissionStore(raw_dir=str(raw)),
                 },
-                selection=selection,
-                log_level="ERROR",
+                selection=dg.AssetSelection.groups("quarantine").upstream(),
+                log_level="CRITICAL",
             )
             if not result.success:  # a fault of the checker itself, not of the files
                 failed = [e.step_key for e in result.all_events if e.is_step_failure]
                 raise RuntimeError(f"the validation run failed in {', '.join(failed) or 'setup'}")
             with duckdb.connect(str(database), read_only=True) as conn:
-                for source_file, (path, file_period) in placed.items():
-                    out(text["file"].format(name=path.name, period=file_period))
-                    problems = _problems(conn, source_file, lang)
-                    for severity, line in problems:
-                        out(f"  {text[severity]:<9} {line}")
-                    if not problems:
-                        out(text["ok"])
-                    critical += sum(1 for s, _ in problems if s == "critical")
-                    warning += sum(1 for s, _ in problems if s == "warning")
+                for item in to_check:
+                    item.problems = _problems(conn, item, lang)
+    critical = warning = 0
+    for item in checked:
+        out(item.heading)
+        for severity, line in item.problems:
+            out(f"  {text[severity]:<9} {line}")
+        if not item.problems:
+            out(text["ok"])
+        critical += sum(1 for s, _ in item.problems if s == "critical")
+        warning += sum(1 for s, _ in item.problems if s == "warning")
     verdict = text["fix"] if critical else text["send"]
-    out(text["summary"].format(critical=critical, warning=warning, verdict=verdict))
+    out(text["summary"].format(critical=critical, warning=warning, verdict=verdict,
+                               cs="s" if critical != 1 else "", ws="s" if warning != 1 else ""))
     return 1 if critical else 0
 
 
-def _problems(conn, source_file: str, lang: str) -> list[tuple[str, str]]:
+def _problems(conn, item: Checked, lang: str) -> list[tuple[str, str]]:
+    """The findings of one placed file: taken out whole (with the header's own findings when
+    that is why), or row by row."""
     text = TEXT[lang]
     message = "message_vi" if lang == "vi" else "message_en"
-    whole = conn.execute(
-        f"SELECT {message} FROM quarantine.source_file WHERE source_file = ?", [source_file]
-    ).fetchall()
+    query = (SQL / "validate_findings.sql").read_text(encoding="utf-8")
+    tables = [item.table] if item.table is TARGET else [t for t in ALL_TABLES if t is not TARGET]
+    findings = []
+    for table in tables:
+        cursor = conn.execute(query, {"table": f"quarantine.{table.name}", "file": item.source_file})
+        names = [d[0] for d in cursor.description]
+        findings += [(table, dict(zip(names, row))) for row in cursor.fetchall()]
+    # Critical first, then as the workbook reads: sheet by sheet, row by row, left to right.
+    def order(finding):
+        table, f = finding
+        columns = [c.name for c in table.columns]
+        first = (f["column_name"] or "").split(",")[0].strip()
+        column = columns.index(first) if first in columns else len(columns)
+        return f["severity"], tables.index(table), f["row_number"] or 0, column, f["rule"]
+
+    findings.sort(key=order)
+    cursor = conn.execute("SELECT * FROM quarantine.source_file WHERE source_file = ?", [item.source_file])
+    names = [d[0] for d in cursor.description]
+    whole = [dict(zip(names, row)) for row in cursor.fetchall()]
+    csv_name = Path(item.source_file).name if item.source_file.lower().endswith(".csv") else None
+    lines = []
     if whole:
-        return [("critical", f"{text['whole_file']}: {m}") for (m,) in whole]
-    problems = []
-    rows = conn.execute(
-        "SELECT sheet, row_number, column_name, value, severity, message FROM ("
-        + " UNION ALL ".join(
-            f"SELECT source_file, sheet, row_number, column_name, value, severity, {message} AS message "
-            f"FROM quarantine.{t.name}"
-            for t in SUBMISSION_TABLES
-        )
-        + ") WHERE source_file = ? ORDER BY severity, sheet, row_number, column_name",
-        [source_file],
-    ).fetchall()
-    for sheet, row, column, value, severity, msg in rows:
-        place = text["place"].format(sheet=sheet, row=row, column=_column_label(column, lang))
-        shown = f" ({text['value'].format(value=value)})" if value not in (None, "") else ""
-        problems.append((severity, f"{place}: {msg}{shown}"))
-    return problems
+        header = [f for t, f in findings if t is SUBMISSION and f["severity"] == "critical"]
+        # The header broke a rule: say which, where; else the file's own reason.
+        for finding in header or whole:
+            lines.append(("critical", f"{text['whole_file']}: {_line(conn, finding, item.table, lang, csv_name)}"))
+    else:
+        lines = [(f["severity"], _line(conn, f, table, lang, csv_name)) for table, f in findings]
+    return _place_once(lines, TEXT[lang]["home"].split("{")[0])
+
+
+def _place_once(lines: list[tuple[str, str]], marker: str) -> list[tuple[str, str]]:
+    """A commune's district and province are said once, on the first line that needs them."""
+    seen, kept = set(), []
+    for severity, line in lines:
+        head, sep, home = line.partition("; " + marker)
+        if sep and home in seen:
+            line = head
+        seen.add(home)
+        kept.append((severity, line))
+    return kept
+
+
+def _in_the_file(columns: str | None, value: str | None) -> tuple[str | None, str | None]:
+    """A rule's columns and values as the file has them: a provenance column (the period
+    folder a rule compares with) is no cell of the file and is left out."""
+    if not columns or "," not in columns:
+        return columns, value
+    names = [c.strip() for c in columns.split(",")]
+    values = (value or "").split(" | ") if value is not None else [None] * len(names)
+    if len(values) != len(names):
+        return columns, value
+    kept = [(n, v) for n, v in zip(names, values) if n not in PROVENANCE_COLUMNS]
+    return ", ".join(n for n, _ in kept), " | ".join(v or "" for _, v in kept).strip(" |") or None
+
+
+def _line(conn, finding: dict, table: SubmissionTable, lang: str, csv_name: str | None = None) -> str:
+    """'sheet, row, column: message (value)' with the parts the finding has; a CSV file's
+    only 'sheet' is the file itself, and is left out."""
+    text = TEXT[lang]
+    place = []
+    if finding.get("sheet") and finding["sheet"] != csv_name:
+        place.append(text["sheet"].format(sheet=finding["sheet"]))
+    if finding.get("row_number") is not None:
+        place.append(text["row"].format(row=finding["row_number"]))
+    columns, value = _in_the_file(finding.get("column_name"), finding.get("value"))
+    if columns:
+        place.append(text["column"].format(column=_column_label(columns, lang, table)))
+    line = ", ".join(place) + ": " if place else ""
+    line += finding["message_vi" if lang == "vi" else "message_en"]
+    if value not in (None, ""):
+        line += f" ({text['value'].format(value=value)})"
+    if finding.get("rule") in NOT_HERE and finding.get("commune_code") and finding.get("period"):
+        home = conn.execute(
+            (SQL / "commune_home.sql").read_text(encoding="utf-8"),
+            {"code": finding["commune_code"], "period": finding["period"]},
+        ).fetchone()
+        if home:
+            commune, district_code, district, province_code, province = home
+            line += "; " + text["home"].format(
+                code=finding["commune_code"], commune=commune, district=district, district_code=district_code,
+                province=province, province_code=province_code,
+            )
+    return line

@@ -1,62 +1,144 @@
-"""The short summary `ntm run` prints: periods, rows per table, checks, headline KPIs."""
+"""The summary `ntm run` prints at the end: the run, its checks, the reports written, where
+each quarantined file and row and each warning can be read, rows per table, headline KPIs.
+Every table of it is aligned on its longest name."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import duckdb
 
 import dagster as dg
 
 from ntm_pipeline import settings
+from ntm_pipeline.contract import ALL_TABLES
+
+SQL = Path(__file__).parent / "sql"
 
 HEADLINE_KPIS = [
     "capital_mobilized_ytd", "vietgap_area_ha", "globalgap_area_ha", "agri_cooperatives", "farms",
     "ocop_products", "avg_criteria_met", "ntm_communes", "advanced_ntm_communes",
     "communes_15_18_criteria", "communes_10_14_criteria",
 ]
+REPORT_ASSET = dg.AssetKey(["mart", "quarterly_report"])
 
 
-def print_summary(result: dg.ExecuteInProcessResult, periods: list[str], elapsed: float) -> None:
-    print(f"\nntm_pipeline run {result.run_id[:8]}: {'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s")
+def print_summary(result: dg.ExecuteInProcessResult, periods: list[str], elapsed: float, out=print) -> None:
+    span = periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
+    out("")
+    out(f"ntm run {result.run_id[:8]} (job {result.job_def.name}, {span}): "
+        f"{'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s")
+    _checks(result, out)
+    _reports(result, out)
+    if not settings.warehouse_path().is_file():
+        return
+    with duckdb.connect(str(settings.warehouse_path()), read_only=True) as conn:
+        loaded = [r[0] for r in conn.execute(
+            "SELECT DISTINCT period FROM core.fact_commune_status ORDER BY 1"
+        ).fetchall()] if _exists(conn, "core.fact_commune_status") else []
+        out(f"quarters in the warehouse: {', '.join(loaded) or 'none'}")
+        out(f"warehouse: {settings.warehouse_path()}")
+        _findings(conn, periods, span, out)
+        out("rows per table:")
+        counts = [
+            (f"{schema}.{table}", conn.execute("SELECT count(*) FROM query_table(?)", [f"{schema}.{table}"]).fetchone()[0])
+            for schema, table in conn.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY 1, 2").fetchall()
+        ]
+        out_table([(name, f"{rows:,}") for name, rows in counts], out, align=("<", ">"))
+        if loaded and _exists(conn, "mart.kpi_quarterly"):
+            _headline(conn, loaded[-1], out)
+
+
+def out_table(rows: list[tuple[str, ...]], out, align: tuple[str, ...] | None = None, indent: str = "  ") -> None:
+    """Rows as columns padded to their widest cell; `align` gives each column's '<' or '>'."""
+    if not rows:
+        return
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    align = align or ("<",) * len(widths)
+    for row in rows:
+        out(indent + "  ".join(f"{cell:{a}{w}}" for cell, a, w in zip(row, align, widths)).rstrip())
+
+
+def _checks(result: dg.ExecuteInProcessResult, out) -> None:
     evaluations = result.get_asset_check_evaluations()
     failed = [e for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR]
     warned = [e for e in evaluations if not e.passed and e.severity == dg.AssetCheckSeverity.WARN]
-    print(f"checks: {len(evaluations) - len(failed) - len(warned)} passed, {len(failed)} failed, {len(warned)} with warnings")
-    for evaluation in failed + warned:
-        label = "failed" if evaluation in failed else "warning"
-        print(f"  {label}: {evaluation.asset_key.to_user_string()} {evaluation.check_name}")
+    out(f"checks: {len(evaluations) - len(failed) - len(warned)} passed, {len(failed)} failed, "
+        f"{len(warned)} with warnings")
+    out_table([
+        ("failed" if e in failed else "warning", ".".join(e.asset_key.path), e.check_name)
+        for e in failed + warned
+    ], out)
     for event in result.all_events:
         if event.is_step_failure:
-            error = event.event_specific_data.error
-            while error.cause is not None:  # the user code's own exception, not Dagster's wrapper
-                error = error.cause
-            print(f"  step failed: {event.step_key}: {error.message.strip()}")
-    with duckdb.connect(str(settings.warehouse_path())) as conn:
-        loaded = [r[0] for r in conn.execute(
-            "SELECT DISTINCT period FROM core.fact_commune_status ORDER BY 1"
-        ).fetchall()] if _exists(conn, "core", "fact_commune_status") else []
-        print(f"periods loaded: {', '.join(loaded) or 'none'}")
-        print(f"warehouse: {settings.warehouse_path()}")
-        for schema, table, rows in conn.execute(
-            "SELECT schema_name, table_name, estimated_size FROM duckdb_tables() ORDER BY 1, 2"
-        ).fetchall():
-            exact = conn.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()[0]
-            print(f"  {schema}.{table:<28} {exact:>8} rows")
-        if loaded and _exists(conn, "mart", "kpi_quarterly"):
-            latest = loaded[-1]
-            print(f"headline KPIs, {latest}, by district (value / same quarter last year / target):")
-            for row in conn.execute(
-                "SELECT area_name, kpi_code, value, value_prev_year, target, unit FROM mart.kpi_quarterly "
-                "WHERE period = ? AND area_level = 'district' AND kpi_code IN (SELECT unnest(?)) "
-                "ORDER BY area_code, array_position(?, kpi_code)",
-                [latest, HEADLINE_KPIS, HEADLINE_KPIS],
-            ).fetchall():
-                name, code, value, prev, target, unit = row
-                print(f"  {name:<10} {code:<26} {_fmt(value):>12} / {_fmt(prev):>10} / {_fmt(target):>6} {unit}")
+            from ntm_pipeline.run import _error_message
+
+            out(f"  step failed: {event.step_key}: {_error_message(event.step_failure_data.error)}")
+            out(f"    (its traceback is in the run's event log: the Dagster UI, run {result.run_id})")
 
 
-def _exists(conn, schema: str, table: str) -> bool:
+def _reports(result: dg.ExecuteInProcessResult, out) -> None:
+    for event in result.get_asset_materialization_events():
+        if event.asset_key == REPORT_ASSET:
+            metadata = event.step_materialization_data.materialization.metadata
+            period = metadata["period"].value
+            out(f"reports: {metadata['reports'].value} report{_s(metadata['reports'].value)} for {period} (Markdown, HTML and Excel "
+                f"each) in {settings.reports_dir() / period}: {metadata['reports_rewritten'].value} rewritten, "
+                f"{metadata['reports_unchanged'].value} unchanged")
+            return
+    out("reports: none written")
+
+
+def _findings(conn, periods: list[str], span: str, out) -> None:
+    """Where each file taken out whole, each quarantined row and each warning can be read."""
+    rows, files = [], []
+    if _exists(conn, "quarantine.source_file"):
+        files = conn.execute((SQL / "summary_files.sql").read_text(encoding="utf-8"), {"periods": periods}).fetchall()
+        if files:
+            rows.append(("quarantine.source_file:", f"{len(files):,}", f"file{_s(len(files))} taken out whole"))
+    query = (SQL / "summary_findings.sql").read_text(encoding="utf-8")
+    for table in ALL_TABLES:
+        name = f"quarantine.{table.name}"
+        if not _exists(conn, name):
+            continue
+        held, warned = conn.execute(query, {"table": name, "periods": periods, "all_periods": table.name == "target"}).fetchone()
+        if held:
+            rows.append((f"{name}:", f"{held:,}", f"row{_s(held)} quarantined (severity 'critical'), not published"))
+        if warned:
+            rows.append((f"{name}:", f"{warned:,}", f"row{_s(warned)} with warnings (severity 'warning'), published"))
+    if not rows:
+        out(f"quarantine, {span}: no file taken out, no row quarantined, no warning")
+        return
+    out(f"quarantine, {span} (every row's path: core.row_reconciliation):")
+    out_table(rows, out, align=("<", ">", "<"))
+    for source_file, reason in files:
+        out(f"    {source_file}: {reason}")
+
+
+def _headline(conn, latest: str, out) -> None:
+    out(f"headline KPIs, {latest}, by district (value / same quarter last year / target):")
+    rows = conn.execute(
+        "SELECT area_name, kpi_code, value, value_prev_year, target, unit FROM mart.kpi_quarterly "
+        "WHERE period = ? AND area_level = 'district' AND kpi_code IN (SELECT unnest(?)) "
+        "ORDER BY area_code, array_position(?, kpi_code)",
+        [latest, HEADLINE_KPIS, HEADLINE_KPIS],
+    ).fetchall()
+    out_table(
+        [(name, code, _fmt(value), "/", _fmt(prev), "/", _fmt(target), unit or "")
+         for name, code, value, prev, target, unit in rows],
+        out, align=("<", "<", ">", "<", ">", "<", ">", "<"),
+    )
+
+
+def _s(count: int) -> str:
+    return "s" if count != 1 else ""
+
+
+def _exists(conn, table: str) -> bool:
+    schema, name = table.split(".")
     return bool(conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
     ).fetchone()[0])
 
 

@@ -265,7 +265,7 @@ NAM_THUONG = "05068-nam-thuong.xlsx"
     ("investment", "category", [("Dự án đầu tư", 2, "category", "cầu treo", "expect_column_values_to_be_in_set(category)",
                                  "critical", "Project category is not one of the listed categories")]),
     ("investment", "capital_credit", [("Dự án đầu tư", 3, "capital_credit", "hai trăm", "expect_column_values_to_be_null(unparsed_columns)",
-                                       "critical", "Value cannot be read (a number, date or met flag in the wrong format)")]),
+                                       "critical", "Value cannot be read: a number is expected")]),
     ("investment", "status", [("Dự án đầu tư", 11, "status", "tạm dừng", "expect_column_values_to_be_in_set(status)",
                                "critical", "Project status is not one of the listed statuses")]),
     ("investment", "capital_total", [("Dự án đầu tư", 6, "capital_total", "999999", "capital_total_matches",

@@ -12,11 +12,22 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ntm_pipeline.contract import ALL_TABLES
 from ntm_pipeline.quality.suites import Rule, gx, load_suite, read_rules
 
 ROW_KEY = ["period", "source_file", "sheet", "row_number"]
 # Staging lists here the columns whose text could not be read as a number, date or flag.
 UNPARSED = "unparsed_columns"
+NOT_NULL = "expect_column_values_to_not_be_null"
+# What a cell of each kind must hold, appended to the unreadable-value message of its finding.
+EXPECTED = {
+    "integer": ("cần một số nguyên", "a whole number is expected"),
+    "decimal": ("cần một số", "a number is expected"),
+    "date": ("cần một ngày dạng dd/mm/yyyy", "a date as dd/mm/yyyy is expected"),
+    "boolean": ("cần 'x' (có, đạt) hoặc để trống", "'x' (yes, met) or a blank is expected"),
+    "period": ("cần một quý, ví dụ 2024-Q1 hoặc Quý 1/2024", "a quarter such as 2024-Q1 or Quý 1/2024 is expected"),
+}
+KINDS = {c.name: c.kind for t in ALL_TABLES for c in t.columns}
 FINDING_COLUMNS = [
     *ROW_KEY, "commune_code", "column_name", "value", "rule", "severity", "message_vi", "message_en",
 ]
@@ -153,6 +164,7 @@ def validate_rows(
     # GX does not return results in the suite's order: pair each rule with its expectation's
     # id (the loaded suite keeps the JSON's order) and find its result by that id.
     results = {item.expectation_config.id: item for item in result.results}
+    unreadable = _unreadable_cells(rows, index_columns)
     for rule, expectation in zip(rules, suite.expectations):
         item = results[expectation.id]
         info = item.result or {}
@@ -167,20 +179,47 @@ def validate_rows(
             outcome.observed = item.exception_info.get("exception_message")
         for entry in index_list or []:
             key = tuple(_plain(entry[k]) for k in index_columns)
-            columns = rule.columns
-            if columns == [UNPARSED]:  # name the columns whose text could not be typed
-                columns = str(entry[UNPARSED]).split(", ")
-            finding = dict(zip(index_columns, key))
-            finding.update(
-                commune_code=finding.get("commune_code") or _raw_value(raw_index, key, ["commune_code"], entry),
-                column_name=", ".join(columns), value=_raw_value(raw_index, key, columns, entry), rule=rule.name,
-                severity=rule.severity, message_vi=rule.message_vi, message_en=rule.message_en,
-            )
-            findings.append(finding)
-            outcome.rows.append(finding)
+            if rule.columns == [UNPARSED]:  # one finding per cell whose text could not be typed
+                cells = [([c], *_expected(rule, c)) for c in str(entry[UNPARSED]).split(", ")]
+            elif rule.expectation_type == NOT_NULL and rule.columns[0] in unreadable.get(key, ()):
+                continue  # the cell was filled but unreadable: its one finding is the rule above
+            else:
+                cells = [(rule.columns, rule.message_vi, rule.message_en)]
+            for columns, message_vi, message_en in cells:
+                finding = dict(zip(index_columns, key))
+                finding.update(
+                    commune_code=finding.get("commune_code") or _raw_value(raw_index, key, ["commune_code"], entry),
+                    column_name=", ".join(columns), value=_raw_value(raw_index, key, columns, entry), rule=rule.name,
+                    severity=rule.severity, message_vi=message_vi, message_en=message_en,
+                )
+                findings.append(finding)
+                outcome.rows.append(finding)
+        if rule.expectation_type == NOT_NULL and index_list is not None:
+            outcome.unexpected_count = len(outcome.rows)
+            outcome.success = not outcome.rows
         outcomes.append(outcome)
     frame = pd.DataFrame.from_records(findings, columns=columns_out)
     return Validation(suite_name, len(rows), outcomes, frame, index_columns)
+
+
+def _unreadable_cells(rows: pd.DataFrame, index_columns: list[str]) -> dict[tuple, set[str]]:
+    """Per row key, the columns whose text staging could not type. Such a cell is empty once
+    typed, but it is not missing: a not-null rule must not report it a second time."""
+    if UNPARSED not in rows.columns:
+        return {}
+    flagged = rows[rows[UNPARSED].notna()]
+    return {
+        tuple(_plain(v) for v in key): set(str(text).split(", "))
+        for key, text in zip(flagged[index_columns].itertuples(index=False, name=None), flagged[UNPARSED])
+    }
+
+
+def _expected(rule: Rule, column: str) -> tuple[str, str]:
+    """The unreadable-value message for one cell, saying what the cell must hold."""
+    kind = EXPECTED.get(KINDS.get(column, ""))
+    if kind is None:
+        return rule.message_vi, rule.message_en
+    return f"{rule.message_vi}: {kind[0]}", f"{rule.message_en}: {kind[1]}"
 
 
 def _plain(value):
