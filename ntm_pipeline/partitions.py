@@ -9,9 +9,26 @@ import dagster as dg
 
 FIRST_YEAR, LAST_YEAR = 2021, 2030  # both NTM programme periods: 2021-2025 and 2026-2030
 
+# Every valid quarter of the programme: what a folder or an option may name.
 QUARTERS = [f"{year}-Q{q}" for year in range(FIRST_YEAR, LAST_YEAR + 1) for q in range(1, 5)]
 
-quarterly_partitions = dg.StaticPartitionsDefinition(QUARTERS)
+
+def current_quarter(today: date | None = None) -> str:
+    """The quarter `today` falls in, kept within the programme's quarters."""
+    today = today or date.today()
+    period = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    return min(max(period, QUARTERS[0]), QUARTERS[-1])  # 'YYYY-Qn' sorts as it reads
+
+
+def quarters_through(last: str) -> list[str]:
+    """The programme's quarters from 2021-Q1 to `last`."""
+    return QUARTERS[: QUARTERS.index(last) + 1]
+
+
+# The partitions: 2021-Q1 to the current quarter, computed when the code location loads, so
+# the UI never counts a quarter still to come as missing. A quarter folder dated later is
+# not placed by the sensor until the quarter has begun (and the location is reloaded).
+quarterly_partitions = dg.StaticPartitionsDefinition(quarters_through(current_quarter()))
 
 
 def by_quarter(partitioned: bool = True) -> dict:
