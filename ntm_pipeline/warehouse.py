@@ -162,8 +162,24 @@ def partition_rows(conn: duckdb.DuckDBPyConnection, table: str, periods: list[st
     return scalar(conn, f"SELECT count(*) FROM {table} WHERE period IN (SELECT unnest($periods))", {"periods": periods})
 
 
+def quarters_label(periods: list[str]) -> str:
+    """Quarters as runs of consecutive ones: '2023-Q1..2024-Q4', '2023-Q1..2023-Q3, 2024-Q2'."""
+    from ntm_pipeline.partitions import PERIOD_PATTERN, shift_period
+
+    runs: list[list[str]] = []
+    for period in sorted(periods):
+        last = runs[-1][-1] if runs else None
+        if last and PERIOD_PATTERN.match(last) and PERIOD_PATTERN.match(period) and shift_period(last, 1) == period:
+            runs[-1].append(period)
+        else:
+            runs.append([period])
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)
+
+
 def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, rows: int, descriptions: dict[str, str] | None = None) -> dict:
-    """Metadata every table asset reports: its name, row count and column schema, each column
+    """Metadata every table asset reports: its name; `dagster/row_count`, the rows the whole
+    table holds; `rows_written`, the rows of the quarters (or table) just written; `quarters`,
+    the quarters it holds (tables with a period column); and its column schema, each column
     described from `descriptions` or else the project's glossary (reference_data/column_doc.csv)."""
     from ntm_pipeline.reference import column_glossary
 
@@ -174,13 +190,27 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, rows: int, descr
         "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
         [schema, name],
     ).fetchall()
-    return {
+    metadata = {
         "dagster/table_name": table,
-        "dagster/row_count": rows,
-        "dagster/column_schema": dg.TableSchema(
-            columns=[dg.TableColumn(c, t, description=descriptions.get(c)) for c, t in columns]
-        ),
+        "dagster/row_count": scalar(conn, f"SELECT count(*) FROM {table}"),
+        "rows_written": rows,
     }
+    if "period" in (c for c, _ in columns):
+        periods = [p for (p,) in conn.execute(f"SELECT DISTINCT period FROM {table} WHERE period IS NOT NULL").fetchall()]
+        metadata["quarters"] = dg.MetadataValue.text(quarters_label(periods) or "none")
+    metadata["dagster/column_schema"] = dg.TableSchema(
+        columns=[dg.TableColumn(c, t, description=descriptions.get(c)) for c, t in columns]
+    )
+    return metadata
+
+
+def table_version(conn: duckdb.DuckDBPyConnection, table: str) -> dg.DataVersion:
+    """A data version from the table's content (order-free row hashes), so that rewriting the
+    same rows gives the same version and the marts' automation can tell it from a change."""
+    count, xor, total = conn.execute(
+        f"SELECT count(*), coalesce(bit_xor(hash(t)), 0), coalesce(sum(hash(t)::HUGEINT), 0) FROM {table} AS t"
+    ).fetchall()[0]
+    return dg.DataVersion(f"{count}-{xor:x}-{total:x}")
 
 
 def sql_reference(sql_file: Path) -> dict:
@@ -226,4 +256,7 @@ def materialize_sql(
         metadata = table_metadata(conn, table, rows, descriptions)
         if lineage_from:
             metadata["dagster/column_lineage"] = column_lineage(conn, table, lineage_from)
-        return dg.MaterializeResult(metadata=metadata)
+        # A whole table rewritten by every quarter's run (reference lists, targets) says when
+        # its content changed; partitioned tables keep Dagster's per-run versions.
+        version = table_version(conn, table) if periods is None else None
+        return dg.MaterializeResult(metadata=metadata, data_version=version)

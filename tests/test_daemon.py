@@ -1,5 +1,6 @@
 """With the daemon running, a quarter's files dropped into raw/ become that quarter's facts
-and KPIs without a click: sensor, run queue and run launcher of the shipped instance."""
+and KPIs without a click: sensor, run queue and run launcher of the shipped instance; and
+the marts' automation sensor, on as shipped, starts no second run after it."""
 
 import os
 import shutil
@@ -44,6 +45,21 @@ def test_dropped_files_are_materialised_by_the_daemon(tmp_path):
             run = next(r for r in runs if r.tags.get("dagster/partition") == "2024-Q1")
             assert run.job_name == "quarter_job"
             assert run.tags.get("dagster/sensor_name") == "new_submission_files"
+            finished = instance.get_run_record_by_id(run.run_id).end_time
+            # The marts' automation sensor is on as shipped and ticks; the quarter's run
+            # rebuilt its marts already, so it starts nothing, and no second run is made.
+            ticks = []
+            while time.monotonic() < deadline + 120:
+                state = next((s for s in instance.all_instigator_state() if s.name == "refresh_marts"), None)
+                ticks = instance.get_ticks(state.instigator_origin_id, state.selector_id) if state else []
+                if any(t.timestamp > finished for t in ticks):
+                    break
+                time.sleep(3)
+            else:
+                raise AssertionError(f"refresh_marts did not tick after the run: {ticks}")
+            assert state.is_running
+            assert all(not t.run_ids for t in ticks), [t.run_ids for t in ticks]
+            assert [r.run_id for r in instance.get_runs()] == [run.run_id] and instance.get_backfills() == []
     finally:
         daemon.terminate()
         daemon.wait(timeout=60)

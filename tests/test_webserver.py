@@ -17,6 +17,7 @@ from ntm_pipeline.settings import PROJECT_ROOT
 
 QUERY = """
 { assetNodes { assetKey { path } groupName dependencyKeys { path }
+    metadataEntries { label ... on TextMetadataEntry { text } }
     assetChecksOrError { ... on AssetChecks { checks { name } } } } }
 """
 
@@ -71,7 +72,12 @@ def test_graphql_sees_the_full_lineage(webserver):
     assert edges == expected
     checks = {(key, c["name"]) for key, n in served.items() for c in n["assetChecksOrError"].get("checks", [])}
     assert checks == {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
-    assert len(checks) == 20 and len(served) == 42
+    assert len(checks) == 22
     assert served["raw/submission"]["groupName"] == "raw" and served["mart/kpi_quarterly"]["groupName"] == "mart"
+    assert served["core/dim_kpi"]["groupName"] == "reference"
+    # The asset's page names its table: raw.submission, staging.submission, quarantine.submission.
+    for key in ("raw/submission", "staging/submission", "quarantine/submission", "mart/kpi_quarterly"):
+        entries = {e["label"]: e.get("text") for e in served[key]["metadataEntries"]}
+        assert entries["dagster/table_name"] == key.replace("/", "."), key
     assert ("raw/submission", "staging/submission") in edges
     assert ("core/row_reconciliation", "mart/kpi_quarterly") in edges

@@ -63,7 +63,12 @@ def send(alert: dict, log) -> None:
             log.error(f"alert webhook {url} failed: {exc}")
 
 
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, monitor_all_code_locations=False)
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    monitor_all_code_locations=False,
+    description="For every failed run, writes an alert (the run, each failed asset and its error) to the "
+    "log, to dagster_home/alerts.jsonl (NTM_ALERT_FILE) and, when NTM_ALERT_WEBHOOK_URL is set, to that webhook.",
+)
 def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
     """Writes an alert for every failed run: which run, which asset failed and why, to the log,
     to dagster_home/alerts.jsonl and, if NTM_ALERT_WEBHOOK_URL is set, to that webhook."""

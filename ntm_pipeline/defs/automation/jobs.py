@@ -9,11 +9,12 @@ from ntm_pipeline.defs.reference import assets as reference_assets
 from ntm_pipeline.defs.staging.assets import staging_key
 from ntm_pipeline.partitions import quarterly_partitions
 
-# Reference dimensions and annual targets: the assets not bound to a quarter.
+# Reference dimensions and annual targets: the assets not bound to a quarter (with whatever
+# else the step that writes raw.target writes, such as its file log).
 REFERENCE_AND_TARGETS = dg.AssetSelection.assets(
     *dg.load_assets_from_modules([reference_assets]),
     raw_key(TARGET), staging_key(TARGET), quarantine_key(TARGET), dg.AssetKey(["core", "fact_target"]),
-)
+).required_multi_asset_neighbors()
 
 # A transient failure (DuckDB still busy with another process after the connection's own
 # backoff) is retried with a growing delay. Bad files never fail a step, so retries stay rare.
@@ -33,5 +34,6 @@ reference_job = dg.define_asset_job(
     "reference_job",
     selection=REFERENCE_AND_TARGETS,
     op_retry_policy=LOCK_RETRY,
-    description="Reference dimensions and annual targets.",
+    description="Reference dimensions and annual targets, when raw/targets/ changes; the KPIs follow "
+    "through the refresh_marts sensor when their content changed.",
 )

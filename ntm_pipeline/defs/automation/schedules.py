@@ -29,6 +29,9 @@ def quarter_just_closed(when) -> str:
     cron_schedule=f"0 6 {deadline_day()} 1,4,7,10 *",
     execution_timezone="Asia/Ho_Chi_Minh",
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="On the reporting deadline after each quarter (the 20th of January, April, July and "
+    "October at 06:00 Vietnam time; NTM_REPORTING_DEADLINE_DAY moves the day), runs quarter_job for "
+    "the quarter just closed, so files that came late are in before the report.",
 )
 def close_quarter(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """On the reporting deadline after each quarter (by default the 20th of January, April,

@@ -5,10 +5,23 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from ntm_pipeline.defs.mart.checks import CHECK_SPECS, areas_add_up, every_kpi_present
 from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, warehouse
 
 SQL = Path(__file__).parent / "sql"
+
+AC = dg.AutomationCondition
+# The marts follow their inputs (the refresh_marts sensor evaluates this): Dagster's eager
+# condition, triggered by an input whose data version changed rather than by any rewrite.
+# A fact's quarter gets a new version each time it is written, so a fact rewritten alone
+# refreshes that quarter's marts; a whole table (reference lists, targets) keeps its version
+# while its content does, so the run of one quarter, which rewrites them unchanged, does not
+# refresh every other quarter. A run that also rebuilt the mart starts nothing.
+INPUTS_CHANGED = AC.any_deps_match(
+    (AC.data_version_changed() & ~AC.executed_with_root_target()) | AC.will_be_requested()
+).with_label("any_deps_changed")
+FOLLOW_INPUTS = AC.eager().replace("any_deps_updated", INPUTS_CHANGED).with_label("eager, on changed inputs")
 
 
 def _from(table: str, *columns: str) -> list[dg.TableColumnDep]:
@@ -48,20 +61,21 @@ KPI_LINEAGE = dg.TableColumnLineage(deps_by_column={
     owners=OWNERS,
     pool=WAREHOUSE_POOL,
     **by_quarter(),
-    # Follows its upstream facts: a quarter is refreshed whenever one of them changes.
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=FOLLOW_INPUTS,
+    check_specs=CHECK_SPECS,
 )
-def kpi_quarterly(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def kpi_quarterly(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
     """Quarterly KPIs: one row per quarter, area (commune, district, province) and KPI, with
     the value, the same quarter last year, the change on it (yoy_delta, yoy_pct) and that
     year's target. Capital, projects by category and status, VietGAP and GlobalGAP areas,
     cooperatives and farms, OCOP products, criteria met and NTM titles: the figures of the
     district's quarterly report."""
-    result = materialize_sql(
-        duckdb, "mart.kpi_quarterly", SQL / "kpi_quarterly.sql",
-        periods=partition_periods(context),
-    )
-    return dg.MaterializeResult(metadata={**result.metadata, "dagster/column_lineage": KPI_LINEAGE})
+    periods = partition_periods(context)
+    result = materialize_sql(duckdb, "mart.kpi_quarterly", SQL / "kpi_quarterly.sql", periods=periods)
+    yield dg.MaterializeResult(metadata={**result.metadata, "dagster/column_lineage": KPI_LINEAGE})
+    with warehouse(duckdb) as conn:
+        yield areas_add_up(conn, periods)
+        yield every_kpi_present(conn, periods)
 
 
 def _mart(name: str, description: str, deps: list[str], partitioned: bool = True) -> dg.AssetsDefinition:
@@ -77,7 +91,7 @@ def _mart(name: str, description: str, deps: list[str], partitioned: bool = True
         description=description,
         metadata=sql_reference(SQL / f"{name}.sql"),
         **by_quarter(partitioned),
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=FOLLOW_INPUTS,
     )
     def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
         return materialize_sql(
@@ -127,7 +141,7 @@ capital_by_source = _mart(
     owners=OWNERS,
     pool=WAREHOUSE_POOL,
     **by_quarter(),
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=FOLLOW_INPUTS,
 )
 def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
     """The quarterly NTM report of every district and province, written from the warehouse in

@@ -1,6 +1,9 @@
 """Reference dimensions: administrative units, criteria sets, code lists, star bands, periods, KPIs.
 
-They live in the core schema beside the facts that join to them. Administrative units come
+They live in the core schema beside the facts that join to them (asset keys core/dim_*), in
+an asset group of their own, `reference`, so the lineage reads reference and raw, then
+staging, quarantine, core and mart. Each write's data version is a hash of the table's
+content, so a run that rewrites the same rows refreshes no mart. Administrative units come
 from the GSO list maintained in the `vietnamadminunits` package; the rest from the small
 CSV files carried in `ntm_pipeline/reference_data/`. Each is versioned so that the
 post-2025 communes and the 2026-2030 criteria set arrive as new rows, not new tables.
@@ -17,7 +20,7 @@ from ntm_pipeline.reference import reference_csv_path
 from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, table_name
 
 SQL = Path(__file__).parent / "sql"
-GROUP = "core"
+GROUP = "reference"  # the reference lists: their tables live in core, beside the facts
 COMMON = dict(group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS, pool=WAREHOUSE_POOL)
 
 
