@@ -130,9 +130,11 @@ def validate_files(paths: list[Path], lang: str = "vi", period: str | None = Non
     from ntm_pipeline.warehouse import prepare_connection
 
     text = TEXT[lang]
-    if period is not None and period_from_text(period) is None:
-        raise ValueError(f"not a quarter: {period!r}")
-    period = period and period_from_text(period)
+    if period is not None:
+        quarter = period_from_text(period)
+        if quarter is None:
+            raise ValueError(f"not a quarter: {period!r}")
+        period = quarter
     checked: list[Checked] = []
     with tempfile.TemporaryDirectory(prefix="ntm-validate-") as tmp, duckdb.connect() as scratch:
         prepare_connection(scratch)
@@ -170,7 +172,7 @@ def validate_files(paths: list[Path], lang: str = "vi", period: str | None = Non
             database = Path(tmp) / "check.duckdb"
             periods = sorted({c.period for c in to_check if c.period}) or [quarterly_partitions.get_partition_keys()[-1]]
             result = materialize_periods(
-                [periods[0], periods[-1]] if len(periods) > 1 else periods,
+                periods,  # the run covers the range from the first to the last
                 dg.DagsterInstance.ephemeral(),
                 resources={
                     "duckdb": DuckDBResource(database=str(database)),
@@ -204,7 +206,6 @@ def _problems(conn, item: Checked, lang: str) -> list[tuple[str, str]]:
     """The findings of one placed file: taken out whole (with the header's own findings when
     that is why), or row by row."""
     text = TEXT[lang]
-    message = "message_vi" if lang == "vi" else "message_en"
     query = (SQL / "validate_findings.sql").read_text(encoding="utf-8")
     tables = [item.table] if item.table is TARGET else [t for t in ALL_TABLES if t is not TARGET]
     findings = []
@@ -225,27 +226,13 @@ def _problems(conn, item: Checked, lang: str) -> list[tuple[str, str]]:
     names = [d[0] for d in cursor.description]
     whole = [dict(zip(names, row)) for row in cursor.fetchall()]
     csv_name = Path(item.source_file).name if item.source_file.lower().endswith(".csv") else None
-    lines = []
+    said: set[str] = set()  # communes whose district and province a line has given
     if whole:
         header = [f for t, f in findings if t is SUBMISSION and f["severity"] == "critical"]
         # The header broke a rule: say which, where; else the file's own reason.
-        for finding in header or whole:
-            lines.append(("critical", f"{text['whole_file']}: {_line(conn, finding, item.table, lang, csv_name)}"))
-    else:
-        lines = [(f["severity"], _line(conn, f, table, lang, csv_name)) for table, f in findings]
-    return _place_once(lines, TEXT[lang]["home"].split("{")[0])
-
-
-def _place_once(lines: list[tuple[str, str]], marker: str) -> list[tuple[str, str]]:
-    """A commune's district and province are said once, on the first line that needs them."""
-    seen, kept = set(), []
-    for severity, line in lines:
-        head, sep, home = line.partition("; " + marker)
-        if sep and home in seen:
-            line = head
-        seen.add(home)
-        kept.append((severity, line))
-    return kept
+        return [("critical", f"{text['whole_file']}: {_line(conn, f, item.table, lang, csv_name, said)}")
+                for f in header or whole]
+    return [(f["severity"], _line(conn, f, table, lang, csv_name, said)) for table, f in findings]
 
 
 def _in_the_file(columns: str | None, value: str | None) -> tuple[str | None, str | None]:
@@ -261,9 +248,10 @@ def _in_the_file(columns: str | None, value: str | None) -> tuple[str | None, st
     return ", ".join(n for n, _ in kept), " | ".join(v or "" for _, v in kept).strip(" |") or None
 
 
-def _line(conn, finding: dict, table: SubmissionTable, lang: str, csv_name: str | None = None) -> str:
+def _line(conn, finding: dict, table: SubmissionTable, lang: str, csv_name: str | None, said: set[str]) -> str:
     """'sheet, row, column: message (value)' with the parts the finding has; a CSV file's
-    only 'sheet' is the file itself, and is left out."""
+    only 'sheet' is the file itself, and is left out. A commune not of the district or
+    province the file names is placed once, on its first such line."""
     text = TEXT[lang]
     place = []
     if finding.get("sheet") and finding["sheet"] != csv_name:
@@ -277,7 +265,9 @@ def _line(conn, finding: dict, table: SubmissionTable, lang: str, csv_name: str 
     line += finding["message_vi" if lang == "vi" else "message_en"]
     if value not in (None, ""):
         line += f" ({text['value'].format(value=value)})"
-    if finding.get("rule") in NOT_HERE and finding.get("commune_code") and finding.get("period"):
+    code = finding.get("commune_code")
+    if finding.get("rule") in NOT_HERE and code and code not in said and finding.get("period"):
+        said.add(code)
         home = conn.execute(
             (SQL / "commune_home.sql").read_text(encoding="utf-8"),
             {"code": finding["commune_code"], "period": finding["period"]},

@@ -154,6 +154,7 @@ def run_all(periods: list[str] | None = None, out=None) -> int:
         out(f"no submissions found under {settings.raw_dir() / 'submissions'}")
         return 1
     from ntm_pipeline.partitions import quarterly_partitions
+    from ntm_pipeline.resources import default_resources
 
     keys = quarterly_partitions.get_partition_keys()
     later = sorted(p for p in periods if p not in keys)
@@ -170,7 +171,9 @@ def run_all(periods: list[str] | None = None, out=None) -> int:
     started = time.perf_counter()
     # The console logger stays quiet: the progress lines say what happens, and a failure's
     # traceback is kept in the run's event log (the Dagster UI), not printed.
-    result = materialize_periods(periods, _home_instance(), log_level="CRITICAL", progress=progress)
+    # Resources from the environment now, not as it was when the definitions were imported.
+    result = materialize_periods(
+        periods, _home_instance(), resources=default_resources(), log_level="CRITICAL", progress=progress)
     print_summary(result, periods, time.perf_counter() - started, out=out)
     return 0 if result.success else 1
 

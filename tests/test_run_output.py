@@ -12,7 +12,12 @@ from contextlib import redirect_stdout
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
+
+# Imported before the run's environment is set, as in any longer session: `ntm run` must
+# take the warehouse and raw folder of the environment at the time it runs.
+import ntm_pipeline.definitions  # noqa: F401
 
 from ntm_pipeline.cli import main
 from ntm_pipeline.contract import SUBMISSION_TABLES, TARGET
@@ -88,6 +93,10 @@ def text(run) -> list[str]:
 
 def test_one_run_of_the_named_job_with_its_partition_range(run):
     assert run["status"] == 0
+    assert f"warehouse: {run['env']['NTM_WAREHOUSE']}" in text(run)
+    with duckdb.connect(str(run["env"]["NTM_WAREHOUSE"]), read_only=True) as conn:
+        assert conn.execute("SELECT list(commune_code ORDER BY commune_code) FROM core.fact_commune_status").fetchone()[0] == [
+            "05068", "05080"]
     (only,) = run["runs"]
     assert only.job_name == "quarter_job"
     assert only.tags["dagster/asset_partition_range_start"] == PERIOD
