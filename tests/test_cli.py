@@ -108,3 +108,19 @@ def test_a_missing_warehouse_is_said_plainly(tmp_path, capsys, monkeypatch):
     assert refused.value.code == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"ntm report: error: no warehouse at {tmp_path / 'none.duckdb'}: run `ntm run` first")
+
+
+def test_run_skips_a_folder_of_a_quarter_not_yet_begun(tmp_path, capsys, monkeypatch):
+    """A folder dated ahead is no partition yet: said and skipped, no run, no traceback."""
+    later = tmp_path / "raw" / "submissions" / NEXT
+    later.mkdir(parents=True)
+    (later / "05068-nam-thuong.xlsx").write_bytes((Path(__file__).parent.parent / "raw" / "templates"
+                                                   / "bao-cao-quy-xa.xlsx").read_bytes())
+    monkeypatch.setenv("NTM_RAW_DIR", str(tmp_path / "raw"))
+    monkeypatch.setenv("NTM_WAREHOUSE", str(tmp_path / "ntm.duckdb"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # were it to run, not in the repo's instance
+    keys = quarterly_partitions.get_partition_keys()
+    assert main(["run"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"skipped {NEXT}: not a quarter of the partitions ({keys[0]} to {keys[-1]})"]
+    assert not (tmp_path / "ntm.duckdb").exists()
