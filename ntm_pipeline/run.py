@@ -84,9 +84,10 @@ class Progress:
             self.step_started[step] = time.perf_counter()
             self._line(f"{step} …")
         elif event.is_step_materialization:
-            # A partitioned asset reports once per quarter, each time with the range's row count.
+            # A partitioned asset reports once per quarter, each time with what the range wrote
+            # (rows_written); dagster/row_count is the whole table's.
             materialization = event.step_materialization_data.materialization
-            count = materialization.metadata.get("dagster/row_count")
+            count = materialization.metadata.get("rows_written") or materialization.metadata.get("dagster/row_count")
             if count is not None:
                 self.rows.setdefault(step, {})[".".join(materialization.asset_key.path)] = count.value
         elif event.is_step_success:

@@ -65,7 +65,8 @@ dim_criterion = _csv_dimension(
 )
 dim_ocop_star_band = _csv_dimension(
     "dim_ocop_star_band", "ocop_star_band",
-    "OCOP score bands (Decision 148/QĐ-TTg): 90-100 five stars, 70-89 four, 50-69 three; "
+    "OCOP score bands (Decision 148/QĐ-TTg): 90-100 five stars, 70 to under 90 four, 50 to under 70 three, "
+    "30 to under 50 two, under 30 one; "
     "only 3 to 5 stars are certified OCOP products.",
 )
 dim_kpi = _csv_dimension(
