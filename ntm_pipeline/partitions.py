@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 import dagster as dg
 
-FIRST_YEAR, LAST_YEAR = 2021, 2030  # both NTM programme periods: 2021-2025 and 2026-2030
-
-# Every valid quarter of the programme: what a folder or an option may name.
-QUARTERS = [f"{year}-Q{q}" for year in range(FIRST_YEAR, LAST_YEAR + 1) for q in range(1, 5)]
-
-
-def current_quarter(today: date | None = None) -> str:
-    """The quarter `today` falls in, kept within the programme's quarters."""
-    today = today or date.today()
-    period = f"{today.year}-Q{(today.month - 1) // 3 + 1}"
-    return min(max(period, QUARTERS[0]), QUARTERS[-1])  # 'YYYY-Qn' sorts as it reads
-
-
-def quarters_through(last: str) -> list[str]:
-    """The programme's quarters from 2021-Q1 to `last`."""
-    return QUARTERS[: QUARTERS.index(last) + 1]
-
+from ntm_pipeline.quarters import (  # noqa: F401 (the quarters, re-exported for the definitions)
+    FIRST_YEAR,
+    LAST_YEAR,
+    PERIOD_PATTERN,
+    QUARTERS,
+    current_quarter,
+    parse_period,
+    period_from_text,
+    quarter_end,
+    quarters_begun,
+    quarters_through,
+    shift_period,
+)
 
 # The partitions: 2021-Q1 to the current quarter, computed when the code location loads, so
 # the UI never counts a quarter still to come as missing. A quarter folder dated later is
 # not placed by the sensor until the quarter has begun (and the location is reloaded).
-quarterly_partitions = dg.StaticPartitionsDefinition(quarters_through(current_quarter()))
+quarterly_partitions = dg.StaticPartitionsDefinition(quarters_begun())
 
 
 def by_quarter(partitioned: bool = True) -> dict:
@@ -37,41 +30,6 @@ def by_quarter(partitioned: bool = True) -> dict:
     if not partitioned:
         return {}
     return {"partitions_def": quarterly_partitions, "backfill_policy": dg.BackfillPolicy.single_run()}
-
-
-PERIOD_PATTERN = re.compile(r"^(\d{4})-Q([1-4])$")
-
-
-def parse_period(period: str) -> tuple[int, int]:
-    """'2024-Q1' -> (2024, 1); raises ValueError on anything else."""
-    match = PERIOD_PATTERN.match(period)
-    if not match:
-        raise ValueError(f"not a period of the form YYYY-Qn: {period!r}")
-    return int(match.group(1)), int(match.group(2))
-
-
-def period_from_text(text: str) -> str | None:
-    """A quarter however a file writes it (2024-Q1, Q1/2024, Quý I/2024, 2024Q1) as '2024-Q1',
-    or None. It asks the SQL macro parse_period itself, so options and files share one rule."""
-    import duckdb
-
-    from ntm_pipeline.warehouse import prepare_connection
-
-    with duckdb.connect() as conn:
-        prepare_connection(conn)
-        return conn.execute("SELECT parse_period(?)", [text]).fetchall()[0][0]
-
-
-def quarter_end(period: str) -> date:
-    year, quarter = parse_period(period)
-    month = quarter * 3
-    return date(year, month, 31 if month in (3, 12) else 30)
-
-
-def shift_period(period: str, quarters: int) -> str:
-    year, quarter = parse_period(period)
-    index = year * 4 + (quarter - 1) + quarters
-    return f"{index // 4}-Q{index % 4 + 1}"
 
 
 def partition_periods(context: dg.AssetExecutionContext) -> list[str]:

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
 import duckdb
-from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline import settings
+
+if TYPE_CHECKING:  # Dagster is imported where it is used: the checks (ntm validate) run without it
+    import dagster as dg
+    from dagster_duckdb import DuckDBResource
 
 MACROS_SQL = Path(__file__).parent / "sql" / "macros.sql"
 OWNERS = ["team:ntm-data"]
@@ -181,6 +184,8 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, rows: int, descr
     table holds; `rows_written`, the rows of the quarters (or table) just written; `quarters`,
     the quarters it holds (tables with a period column); and its column schema, each column
     described from `descriptions` or else the project's glossary (reference_data/column_doc.csv)."""
+    import dagster as dg
+
     from ntm_pipeline.reference import column_glossary
 
     descriptions = {**column_glossary(table), **(descriptions or {})}
@@ -207,23 +212,18 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, rows: int, descr
 def table_version(conn: duckdb.DuckDBPyConnection, table: str) -> dg.DataVersion:
     """A data version from the table's content (order-free row hashes), so that rewriting the
     same rows gives the same version and the marts' automation can tell it from a change."""
+    import dagster as dg
+
     count, xor, total = conn.execute(
         f"SELECT count(*), coalesce(bit_xor(hash(t)), 0), coalesce(sum(hash(t)::HUGEINT), 0) FROM {table} AS t"
     ).fetchall()[0]
     return dg.DataVersion(f"{count}-{xor:x}-{total:x}")
 
 
-def sql_reference(sql_file: Path) -> dict:
-    """Definition metadata linking an asset to the SQL file that builds it, shown in the UI."""
-    return {
-        "dagster/code_references": dg.CodeReferencesMetadataValue(
-            code_references=[dg.LocalFileCodeReference(file_path=str(sql_file), line_number=1, label="SQL")]
-        )
-    }
-
-
 def column_lineage(conn: duckdb.DuckDBPyConnection, table: str, upstream: list[dg.AssetKey]) -> dg.TableColumnLineage:
     """Each column of `table` comes from the column of the same name in the upstream tables."""
+    import dagster as dg
+
     columns = {key: set(_columns(conn, f"SELECT * FROM {table_name(key)}")) for key in upstream}
     return dg.TableColumnLineage(deps_by_column={
         column: [dg.TableColumnDep(asset_key=key, column_name=column) for key in upstream if column in columns[key]]
@@ -245,6 +245,8 @@ def materialize_sql(
     """Write the result of a SQL file to `table`: the rows of `periods`, or the whole table
     when `periods` is None. `frames` are pandas frames the query reads by name;
     `lineage_from` names the tables whose same-named columns the table's columns come from."""
+    import dagster as dg
+
     sql = read_sql(sql_file)
     with warehouse(duckdb_resource) as conn:
         for name, frame in (frames or {}).items():
