@@ -23,16 +23,41 @@ class Column:
     code_list: str | None = None
 
 
+HEADER, DETAIL, ANNUAL = "header", "detail", "annual"
+
+
 @dataclass(frozen=True)
 class SubmissionTable:
+    """A table of the submission format, with the rules every layer reads from it:
+
+    - `role`: the `header` (one row per commune and quarter, checked first: a file whose header
+      breaks a critical rule is taken out whole), a `detail` table (its rows count only for a
+      commune whose header was published), or `annual` (targets: set per year, in files of
+      their own, not partitioned by quarter);
+    - `fact`: the core fact table it is published to; its suites are expectations/<name>.json
+      and expectations/<fact>.json, its findings quarantine.<name>.
+    """
+
     name: str
     sheet_vi: str
     description: str
     columns: tuple[Column, ...]
+    role: str = DETAIL
+    fact: str | None = None
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def partitioned(self) -> bool:
+        """Kept by quarter: every table but the annual targets."""
+        return self.role != ANNUAL
+
+    @property
+    def waits_for_header(self) -> bool:
+        """A detail table: its rows count only for a commune whose header was published."""
+        return self.role == DETAIL
 
 
 COMMUNE_CODE = Column(
@@ -68,6 +93,7 @@ SUBMISSION = SubmissionTable(
                "x when this submission corrects one already sent for the same commune and period: "
                "it replaces it. Blank for a first submission."),
     ),
+    role=HEADER, fact="fact_commune_status",
 )
 
 CAPITAL_SOURCES = (
@@ -97,6 +123,7 @@ INVESTMENT = SubmissionTable(
         Column("capital_total", "Tổng vốn (triệu đồng)", "decimal",
                "Optional total of the six sources, million VND; when given it must equal their sum."),
     ),
+    fact="fact_investment",
 )
 
 CRITERIA = SubmissionTable(
@@ -112,6 +139,7 @@ CRITERIA = SubmissionTable(
                "Met at quarter end: x, đạt, 1 or có for met; blank, 0, không or chưa đạt for not met."),
         Column("note", "Ghi chú", "text", "Free note, e.g. why a criterion was lost."),
     ),
+    fact="fact_criteria_snapshot",
 )
 
 OCOP_PRODUCT = SubmissionTable(
@@ -134,6 +162,7 @@ OCOP_PRODUCT = SubmissionTable(
         Column("event_type", "Loại đánh giá", "code",
                "New certification, re-rating of an expired product, or upgrade.", required=True, code_list="ocop_event"),
     ),
+    fact="fact_ocop_rating",
 )
 
 CERTIFIED_AREA = SubmissionTable(
@@ -149,6 +178,7 @@ CERTIFIED_AREA = SubmissionTable(
         Column("issue_date", "Ngày cấp", "date", "Date the certificate was issued.", required=True),
         Column("expiry_date", "Ngày hết hạn", "date", "Date the certificate expires.", required=True),
     ),
+    fact="fact_certified_area",
 )
 
 TARGET = SubmissionTable(
@@ -161,6 +191,7 @@ TARGET = SubmissionTable(
         Column("target_code", "Mã chỉ tiêu", "text", "KPI code the target applies to, e.g. ntm_communes.", required=True),
         Column("value", "Giá trị", "decimal", "Target value at the end of the year.", required=True),
     ),
+    role=ANNUAL, fact="fact_target",
 )
 
 SUBMISSION_TABLES: tuple[SubmissionTable, ...] = (SUBMISSION, INVESTMENT, CRITERIA, OCOP_PRODUCT, CERTIFIED_AREA)

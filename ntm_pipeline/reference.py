@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 from ntm_pipeline.settings import REFERENCE_DATA_DIR
+
+
+def code_lists(conn) -> dict[str, list[str]]:
+    """Allowed codes per code list, from core.dim_code: the parameters of the suites' in-set rules."""
+    sql = (Path(__file__).parent / "sql" / "code_lists.sql").read_text(encoding="utf-8")
+    return dict(conn.execute(sql).fetchall())
 
 
 def reference_csv_path(name: str):

@@ -4,15 +4,14 @@ and says which row."""
 
 import shutil
 
-import dagster as dg
 import duckdb
 import pytest
 
 from conftest import SAMPLE_PERIODS
+from ntm_pipeline.defs import keys
 from ntm_pipeline.defs.mart.checks import AREAS_ADD_UP, EVERY_KPI, areas_add_up, every_kpi_present
 from ntm_pipeline.reference import read_reference_csv
 
-KPI_KEY = dg.AssetKey(["mart", "kpi_quarterly"])
 
 
 def catalogue_size() -> int:
@@ -25,7 +24,7 @@ def catalogue_size() -> int:
 
 def test_checks_pass_on_the_sample_having_compared_every_area_row(sample_build):
     _, result = sample_build
-    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations() if e.asset_key == KPI_KEY}
+    evaluations = {e.check_name: e for e in result.get_asset_check_evaluations() if e.asset_key == keys.KPI_QUARTERLY}
     assert set(evaluations) == {AREAS_ADD_UP, EVERY_KPI}
     assert all(e.passed for e in evaluations.values())
     # Kim Bôi (district 153) and Hòa Bình (province 17), every KPI, eight quarters.

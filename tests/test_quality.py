@@ -10,7 +10,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from conftest import SAMPLE_RAW
-from ntm_pipeline.defs.core.assets import RECONCILIATION_KEY
+from ntm_pipeline.defs import keys
 from ntm_pipeline.resources import SubmissionStore
 from ntm_pipeline.run import materialize_periods
 
@@ -65,7 +65,7 @@ def test_reconciliation_passes_on_the_sample_and_fails_on_a_forged_loss(sample_w
     result = materialize_periods(
         ["2024-Q1"], dg.DagsterInstance.ephemeral(),
         resources={"duckdb": DuckDBResource(database=str(forged)), "submissions": SubmissionStore(raw_dir=str(SAMPLE_RAW))},
-        selection=dg.AssetSelection.assets(RECONCILIATION_KEY),
+        selection=dg.AssetSelection.assets(keys.ROW_RECONCILIATION),
     )
     (check,) = result.get_asset_check_evaluations()
     assert not check.passed

@@ -2,18 +2,20 @@
 
 import dagster as dg
 
-from ntm_pipeline.contract import TARGET
-from ntm_pipeline.defs.quarantine.assets import quarantine_key
-from ntm_pipeline.defs.raw.assets import raw_key
-from ntm_pipeline.defs.reference import assets as reference_assets
-from ntm_pipeline.defs.staging.assets import staging_key
+from ntm_pipeline.contract import ALL_TABLES
+from ntm_pipeline.defs import keys
 from ntm_pipeline.partitions import quarterly_partitions
 
-# Reference dimensions and annual targets: the assets not bound to a quarter (with whatever
-# else the step that writes raw.target writes, such as its file log).
-REFERENCE_AND_TARGETS = dg.AssetSelection.assets(
-    *dg.load_assets_from_modules([reference_assets]),
-    raw_key(TARGET), staging_key(TARGET), quarantine_key(TARGET), dg.AssetKey(["core", "fact_target"]),
+# Reference dimensions and the annual tables (targets) in every layer: the assets not bound
+# to a quarter, as the contract's roles say, with the files taken out whole (a broken targets
+# file is one) and whatever else the step that writes raw.target writes (its file log).
+REFERENCE_AND_TARGETS = (
+    dg.AssetSelection.groups("reference")
+    | dg.AssetSelection.assets(
+        keys.QUARANTINED_FILES,
+        *(k for t in ALL_TABLES if not t.partitioned
+          for k in (keys.raw(t), keys.staging(t), keys.quarantine(t), keys.fact(t))),
+    )
 ).required_multi_asset_neighbors()
 
 # A transient failure (DuckDB still busy with another process after the connection's own

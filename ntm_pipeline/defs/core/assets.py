@@ -1,14 +1,15 @@
 """Core facts: what the communes reported, validated, at the grain analysts join on.
 
 Each fact reads its staging table minus the rows quarantined for a critical finding, and
-keeps only rows of communes whose submission header was published for the period.
+a detail table's fact keeps only rows of communes whose submission header was published for
+the period (core.fact_commune_status). Each is checked by the suite expectations/<fact>.json
+on the rows just written.
 """
-
 
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
+import duckdb
 
 from ntm_pipeline.contract import (
     CERTIFIED_AREA,
@@ -20,16 +21,14 @@ from ntm_pipeline.contract import (
     TARGET,
     SubmissionTable,
 )
-from ntm_pipeline.defs.quarantine.assets import code_lists, quarantine_key
-from ntm_pipeline.defs.raw.assets import raw_key
-from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, staging_key
-from ntm_pipeline.partitions import by_quarter, partition_periods
+from ntm_pipeline.defs import keys
+from ntm_pipeline.defs.sql_asset import sql_table
 from ntm_pipeline.quality.validate import ROW_KEY, validate_by_period, validate_rows
-from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, warehouse
+from ntm_pipeline.reference import code_lists
+from ntm_pipeline.warehouse import read_sql, table_name
 
 SQL = Path(__file__).parent / "sql"
-COMMUNE_STATUS = dg.AssetKey(["core", "fact_commune_status"])
-
+COMMUNE_STATUS = keys.fact(SUBMISSION)
 
 FACT_CHECK = "fact_rules"
 # How a fact's rows are named in its check's samples: by where they came from, else by grain.
@@ -39,150 +38,122 @@ FACT_INDEX = {
 }
 
 
-def _fact(name: str, source: SubmissionTable, description: str, extra_deps: list[str] = ()) -> dg.AssetsDefinition:
-    key = dg.AssetKey(["core", name])
-    partitioned = source is not TARGET
-    deps = [staging_key(source), quarantine_key(source), *(dg.AssetKey(["core", d]) for d in extra_deps)]
-    if partitioned and source is not SUBMISSION:
-        deps.append(COMMUNE_STATUS)
+def _suite_check(table: SubmissionTable):
+    """The fact's suite on the rows just written, a quarter at a time."""
+    name, fact = table.fact, table_name(keys.fact(table))
+    index_columns = FACT_INDEX.get(name, ROW_KEY)
 
-    @dg.asset(
-        key=key,
-        deps=deps,
-        group_name="core",
-        kinds={"duckdb", "sql", "great_expectations"},
-        owners=OWNERS,
-        pool=WAREHOUSE_POOL,
-        description=description,
-        metadata=sql_reference(SQL / f"{name}.sql"),
-        **by_quarter(partitioned),
-        check_specs=[
-            dg.AssetCheckSpec(
-                FACT_CHECK, asset=key, blocking=True,
-                description=f"The expectations/{name}.json suite on the rows just written: keys unique and "
-                "complete, codes listed, amounts not negative. Blocks the marts when it fails.",
-            )
-        ],
-    )
-    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-        periods = partition_periods(context) if partitioned else None
-        lineage = [staging_key(source)] + ([COMMUNE_STATUS] if COMMUNE_STATUS in deps else [])
-        yield materialize_sql(duckdb, f"core.{name}", SQL / f"{name}.sql", periods=periods, lineage_from=lineage)
-        index_columns = FACT_INDEX.get(name, ROW_KEY)
-        with warehouse(duckdb) as conn:
-            lists = code_lists(conn)
-            if periods is None:
-                rows = conn.execute(f"SELECT * FROM core.{name}").df()
-                validation = validate_rows(name, rows, lists, index_columns=index_columns)
-            else:
-                validation = validate_by_period(
-                    name, periods,
-                    lambda period: (conn.execute(f"SELECT * FROM core.{name} WHERE period = ?", [period]).df(), None),
-                    lists, index_columns=index_columns,
-                )
+    def check(conn: duckdb.DuckDBPyConnection, periods: list[str] | None):
+        lists = code_lists(conn)
+        if periods is None:
+            validation = validate_rows(name, conn.table(fact).df(), lists, index_columns=index_columns)
+        else:
+            def rows_of(period):
+                return conn.table(fact).filter(duckdb.ColumnExpression("period") == duckdb.ConstantExpression(period)).df(), None
+
+            validation = validate_by_period(name, periods, rows_of, lists, index_columns=index_columns)
         yield dg.AssetCheckResult(
-            check_name=FACT_CHECK,
-            passed=not validation.failed("critical"),
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata=validation.check_metadata("critical"),
+            check_name=FACT_CHECK, passed=not validation.failed("critical"),
+            severity=dg.AssetCheckSeverity.ERROR, metadata=validation.check_metadata("critical"),
         )
 
-    return _asset
+    return check
+
+
+def _fact(source: SubmissionTable, description: str, extra_deps: list[str] = ()) -> dg.AssetsDefinition:
+    key = keys.fact(source)
+    upstream = [keys.staging(source)] + ([COMMUNE_STATUS] if source.waits_for_header else [])
+    return sql_table(
+        key, SQL / f"{source.fact}.sql",
+        group="core",
+        description=description,
+        deps=[*upstream, keys.quarantine(source), *(keys.core(d) for d in extra_deps)],
+        partitioned=source.partitioned,
+        kinds=("duckdb", "sql", "great_expectations"),
+        lineage_from=upstream,
+        check_specs=[dg.AssetCheckSpec(
+            FACT_CHECK, asset=key, blocking=True,
+            description=f"The expectations/{source.fact}.json suite on the rows just written: keys unique and "
+            "complete, codes listed, amounts not negative. Blocks the marts when it fails.",
+        )],
+        checks=_suite_check(source),
+    )
 
 
 fact_commune_status = _fact(
-    "fact_commune_status", SUBMISSION,
+    SUBMISSION,
     "One row per commune and quarter that sent a valid submission: its NTM title and the "
     "year it was recognised, the title it is proposed for, and its agricultural cooperatives "
     "and farms at quarter end. The spine every other fact joins to.",
 )
 fact_investment = _fact(
-    "fact_investment", INVESTMENT,
+    INVESTMENT,
     "One row per investment project and quarter: category, status at quarter end (ongoing, "
     "preparing, completed) and capital mobilised during the quarter by source, million VND.",
 )
 fact_criteria_snapshot = _fact(
-    "fact_criteria_snapshot", CRITERIA,
+    CRITERIA,
     "One row per commune, criterion and quarter: whether the commune met the criterion of its "
     "criteria set at quarter end. Towns do not appear: they are not scored on rural criteria.",
     ["dim_criterion"],
 )
 fact_ocop_rating = _fact(
-    "fact_ocop_rating", OCOP_PRODUCT,
+    OCOP_PRODUCT,
     "One row per OCOP rating event (new certification, re-rating, upgrade) as listed in each "
     "quarter's register: stars, score, decision, certificate validity (36 months) and whether "
     "it is the product's current rating and still valid at quarter end.",
     ["dim_ocop_star_band"],
 )
 fact_certified_area = _fact(
-    "fact_certified_area", CERTIFIED_AREA,
+    CERTIFIED_AREA,
     "One row per commune, product, standard (VietGAP, GlobalGAP, organic) and quarter: "
     "hectares under a certificate valid at quarter end, beside the hectares reported.",
 )
 fact_target = _fact(
-    "fact_target", TARGET,
+    TARGET,
     "Annual targets by year, area (district or province) and KPI code, from raw/targets/.",
     ["dim_kpi"],
 )
 
 
-RECONCILIATION_KEY = dg.AssetKey(["core", "row_reconciliation"])
-FACT_KEYS = [dg.AssetKey(["core", n]) for n in (
-    "fact_commune_status", "fact_investment", "fact_criteria_snapshot", "fact_ocop_rating", "fact_certified_area",
-)]
+
+RECONCILIATION_CHECK = "every_row_accounted_for"
 
 
-@dg.asset(
-    key=RECONCILIATION_KEY,
-    deps=[
-        *FACT_KEYS, QUARANTINED_FILES_KEY,
-        *(k for t in SUBMISSION_TABLES for k in (raw_key(t), staging_key(t), quarantine_key(t))),
-    ],
-    group_name="core",
-    kinds={"duckdb", "sql"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
-    metadata=sql_reference(SQL / "row_reconciliation.sql"),
-    **by_quarter(),
-    check_specs=[
-        dg.AssetCheckSpec(
-            "every_row_accounted_for", asset=RECONCILIATION_KEY, blocking=True,
-            description="Per file and table: rows read = published + quarantined + in a file taken out "
-            "whole + superseded by a correction, each row once. Blocks the marts when a row is lost.",
-        )
-    ],
-)
-def row_reconciliation(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-    """Where every row read from a submission went, per quarter, file and table: published in
-    a fact, quarantined for a critical finding, in a file taken out whole, or superseded by a
-    correction. A row in none of these, or in two, is a loss the check reports."""
-    periods = partition_periods(context)
-    yield materialize_sql(duckdb, "core.row_reconciliation", SQL / "row_reconciliation.sql", periods=periods)
-    with warehouse(duckdb) as conn:
-        params = {"periods": periods}
-        totals = conn.execute(
-            "SELECT coalesce(sum(rows_read), 0), coalesce(sum(rows_published), 0), coalesce(sum(rows_quarantined), 0), "
-            "coalesce(sum(rows_in_quarantined_file), 0), coalesce(sum(rows_superseded), 0), "
-            "coalesce(sum(rows_unaccounted), 0), coalesce(sum(rows_counted_twice), 0) "
-            "FROM core.row_reconciliation WHERE period IN (SELECT unnest($periods))", params,
-        ).fetchall()[0]
-        problems = conn.execute(
-            "SELECT period, source_file, table_name, rows_read, rows_unaccounted, rows_counted_twice "
-            "FROM core.row_reconciliation WHERE period IN (SELECT unnest($periods)) "
-            "AND (rows_unaccounted > 0 OR rows_counted_twice > 0) ORDER BY 1, 2, 3 LIMIT 20", params,
-        ).fetchall()
-    read, published, quarantined, in_files, superseded, unaccounted, twice = totals
+def _reconciliation_check(conn: duckdb.DuckDBPyConnection, periods: list[str]):
+    params = {"periods": periods}
+    totals = conn.execute(read_sql(SQL / "check_reconciliation_totals.sql"), params)
+    totals = dict(zip([d[0] for d in totals.description], (int(v) for v in totals.fetchall()[0])))
+    problems = conn.execute(read_sql(SQL / "check_reconciliation_problems.sql"), params).fetchall()
     yield dg.AssetCheckResult(
-        check_name="every_row_accounted_for",
-        passed=unaccounted == 0 and twice == 0,
+        check_name=RECONCILIATION_CHECK,
+        passed=totals["rows_unaccounted"] == 0 and totals["rows_counted_twice"] == 0,
         severity=dg.AssetCheckSeverity.ERROR,
         metadata={
-            "rows_read": int(read), "rows_published": int(published), "rows_quarantined": int(quarantined),
-            "rows_in_quarantined_files": int(in_files), "rows_superseded": int(superseded),
-            "rows_unaccounted": int(unaccounted), "rows_counted_twice": int(twice),
+            **totals,
             "problems": dg.MetadataValue.md(
                 "\n".join(["| period | file | table | read | unaccounted | twice |", "|---|---|---|---|---|---|"]
                           + [f"| {' | '.join(str(v) for v in row)} |" for row in problems]) if problems else "none"
             ),
         },
     )
+
+
+row_reconciliation = sql_table(
+    keys.ROW_RECONCILIATION, SQL / "row_reconciliation.sql",
+    group="core",
+    description="Where every row read from a submission went, per quarter, file and table: published in "
+    "a fact, quarantined for a critical finding, in a file taken out whole, or superseded by a "
+    "correction. A row in none of these, or in two, is a loss the check reports.",
+    deps=[
+        *(keys.fact(t) for t in SUBMISSION_TABLES), keys.QUARANTINED_FILES,
+        *(k for t in SUBMISSION_TABLES for k in (keys.raw(t), keys.staging(t), keys.quarantine(t))),
+    ],
+    partitioned=True,
+    check_specs=[dg.AssetCheckSpec(
+        RECONCILIATION_CHECK, asset=keys.ROW_RECONCILIATION, blocking=True,
+        description="Per file and table: rows read = published + quarantined + in a file taken out "
+        "whole + superseded by a correction, each row once. Blocks the marts when a row is lost.",
+    )],
+    checks=_reconciliation_check,
+)

@@ -5,12 +5,14 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from ntm_pipeline.defs import keys
 from ntm_pipeline.defs.mart.checks import CHECK_SPECS, areas_add_up, every_kpi_present
+from ntm_pipeline.defs.sql_asset import sql_table
 from ntm_pipeline.partitions import by_quarter, partition_periods
-from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, warehouse
+from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, read_sql, warehouse
 
 SQL = Path(__file__).parent / "sql"
-
+GROUP = "mart"
 AC = dg.AutomationCondition
 # The marts follow their inputs (the refresh_marts sensor evaluates this): Dagster's eager
 # condition, triggered by an input whose data version changed rather than by any rewrite.
@@ -25,18 +27,20 @@ FOLLOW_INPUTS = AC.eager().replace("any_deps_updated", INPUTS_CHANGED).with_labe
 
 
 def _from(table: str, *columns: str) -> list[dg.TableColumnDep]:
-    return [dg.TableColumnDep(asset_key=dg.AssetKey(["core", table]), column_name=c) for c in columns]
+    return [dg.TableColumnDep(asset_key=keys.core(table), column_name=c) for c in columns]
 
 
 # Where each column of the KPI table comes from.
 KPI_LINEAGE = dg.TableColumnLineage(deps_by_column={
     "period": _from("dim_period", "period"),
     "area_code": _from("fact_commune_status", "commune_code", "district_code", "province_code"),
-    "area_name": _from("dim_commune", "commune_name", "district_name", "province_name"),
+    "area_name": _from("dim_commune", "commune_full_name", "district_full_name", "province_full_name"),
+    "communes_reporting": _from("fact_commune_status", "commune_code"),
+    "communes_in_area": _from("dim_commune", "commune_code", "district_code", "province_code"),
     "kpi_code": _from("dim_kpi", "kpi_code") + _from("fact_investment", "category", "status"),
     "unit": _from("dim_kpi", "unit"),
     "value": (
-        _from("fact_investment", "capital_total", "status", "category")
+        _from("fact_investment", "capital_total", "status", "category", "project_code")
         + _from("fact_certified_area", "certified_area_ha", "standard")
         + _from("fact_commune_status", "agri_cooperatives", "farms", "ntm_title", "proposed_title")
         + _from("fact_criteria_snapshot", "is_met")
@@ -46,97 +50,72 @@ KPI_LINEAGE = dg.TableColumnLineage(deps_by_column={
 })
 
 
-@dg.asset(
-    key=dg.AssetKey(["mart", "kpi_quarterly"]),
-    deps=[
-        dg.AssetKey(["core", name])
-        for name in (
-            "fact_commune_status", "fact_investment", "fact_criteria_snapshot", "fact_ocop_rating",
-            "fact_certified_area", "fact_target", "dim_kpi", "dim_period", "dim_commune", "row_reconciliation",
-        )
-    ],
-    group_name="mart",
-    metadata=sql_reference(SQL / "kpi_quarterly.sql"),
-    kinds={"duckdb", "sql"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
-    **by_quarter(),
-    automation_condition=FOLLOW_INPUTS,
+def _kpi_checks(conn, periods: list[str]):
+    yield areas_add_up(conn, periods)
+    yield every_kpi_present(conn, periods)
+
+
+kpi_quarterly = sql_table(
+    keys.KPI_QUARTERLY, SQL / "kpi_quarterly.sql",
+    group=GROUP,
+    description="Quarterly KPIs: one row per quarter, area (commune, district, province) and KPI, with "
+    "the value, the same quarter last year, the change on it (yoy_delta, yoy_pct) and that "
+    "year's target, and how many of the area's communes reported. Capital, projects by category and "
+    "status, VietGAP and GlobalGAP areas, cooperatives and farms, OCOP products, criteria met and "
+    "NTM titles: the figures of the district's quarterly report.",
+    deps=[keys.core(name) for name in (
+        "fact_commune_status", "fact_investment", "fact_criteria_snapshot", "fact_ocop_rating",
+        "fact_certified_area", "fact_target", "dim_kpi", "dim_period", "dim_commune",
+    )] + [keys.ROW_RECONCILIATION],
+    partitioned=True,
+    column_lineage=KPI_LINEAGE,
     check_specs=CHECK_SPECS,
+    checks=_kpi_checks,
+    automation_condition=FOLLOW_INPUTS,
 )
-def kpi_quarterly(context: dg.AssetExecutionContext, duckdb: DuckDBResource):
-    """Quarterly KPIs: one row per quarter, area (commune, district, province) and KPI, with
-    the value, the same quarter last year, the change on it (yoy_delta, yoy_pct) and that
-    year's target. Capital, projects by category and status, VietGAP and GlobalGAP areas,
-    cooperatives and farms, OCOP products, criteria met and NTM titles: the figures of the
-    district's quarterly report."""
-    periods = partition_periods(context)
-    result = materialize_sql(duckdb, "mart.kpi_quarterly", SQL / "kpi_quarterly.sql", periods=periods)
-    yield dg.MaterializeResult(metadata={**result.metadata, "dagster/column_lineage": KPI_LINEAGE})
-    with warehouse(duckdb) as conn:
-        yield areas_add_up(conn, periods)
-        yield every_kpi_present(conn, periods)
 
 
-def _mart(name: str, description: str, deps: list[str], partitioned: bool = True) -> dg.AssetsDefinition:
-    key = dg.AssetKey(["mart", name])
-
-    @dg.asset(
-        key=key,
-        deps=[dg.AssetKey(d.split(".")) for d in deps],
-        group_name="mart",
-        kinds={"duckdb", "sql"},
-        owners=OWNERS,
-        pool=WAREHOUSE_POOL,
-        description=description,
-        metadata=sql_reference(SQL / f"{name}.sql"),
-        **by_quarter(partitioned),
-        automation_condition=FOLLOW_INPUTS,
-    )
-    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        return materialize_sql(
-            duckdb, f"mart.{name}", SQL / f"{name}.sql", periods=partition_periods(context) if partitioned else None,
-        )
-
-    return _asset
+def _mart(key: dg.AssetKey, description: str, deps: list[dg.AssetKey], partitioned: bool = True) -> dg.AssetsDefinition:
+    return sql_table(key, SQL / f"{key.path[-1]}.sql", group=GROUP, description=description, deps=deps,
+                     partitioned=partitioned, automation_condition=FOLLOW_INPUTS)
 
 
 kpi_wide = _mart(
-    "kpi_wide",
+    keys.KPI_WIDE,
     "The KPI table turned wide for spreadsheets: one row per area (commune, district, province) "
     "and quarter, one column per KPI, dots in KPI codes written as underscores "
     "(projects_ongoing_road). Rebuilt whole from mart.kpi_quarterly.",
-    ["mart.kpi_quarterly"], partitioned=False,
+    [keys.KPI_QUARTERLY], partitioned=False,
 )
 commune_scorecard = _mart(
-    "commune_scorecard",
+    keys.COMMUNE_SCORECARD,
     "The district office's to-do list: each rural commune not yet NTM (or NTM, not yet advanced) "
     "per quarter, with the criteria it still misses, by name, and the criteria it gained or lost "
     "since the previous quarter.",
-    ["core.fact_commune_status", "core.fact_criteria_snapshot", "core.dim_commune", "core.dim_period"],
+    [keys.core(n) for n in ("fact_commune_status", "fact_criteria_snapshot", "dim_commune", "dim_period")],
 )
 ocop_register = _mart(
-    "ocop_register",
+    keys.OCOP_REGISTER,
     "The OCOP register at quarter end: every certified product (3 stars or more, certificate "
     "valid) with its stars, producer, certificate date and expiry, flagged when it is due for "
     "re-rating within the next two quarters.",
-    ["core.fact_ocop_rating", "core.dim_commune", "core.dim_period"],
+    [keys.core(n) for n in ("fact_ocop_rating", "dim_commune", "dim_period")],
 )
 capital_by_source = _mart(
-    "capital_by_source",
+    keys.CAPITAL_BY_SOURCE,
     "Capital mobilised per district and province by project category and by source (central "
     "and local budgets, integrated programmes, credit, enterprises, people), in the quarter and "
     "year to date, million VND.",
-    ["core.fact_investment", "core.dim_period"],
+    [keys.core(n) for n in ("fact_investment", "dim_period")],
 )
 
 
+# Hand-written: the work is writing report files (Markdown, HTML, Excel), not a table.
 @dg.asset(
-    key=dg.AssetKey(["mart", "quarterly_report"]),
-    deps=[dg.AssetKey(["mart", n]) for n in ("kpi_quarterly", "ocop_register", "capital_by_source")]
-    + [dg.AssetKey(["core", n]) for n in ("fact_commune_status", "fact_criteria_snapshot", "fact_ocop_rating",
-                                           "fact_certified_area")],
-    group_name="mart",
+    key=keys.QUARTERLY_REPORT,
+    deps=[keys.KPI_QUARTERLY, keys.OCOP_REGISTER, keys.CAPITAL_BY_SOURCE]
+    + [keys.core(n) for n in ("fact_commune_status", "fact_criteria_snapshot", "fact_ocop_rating", "fact_certified_area")],
+    group_name=GROUP,
     kinds={"duckdb", "markdown", "excel"},
     owners=OWNERS,
     pool=WAREHOUSE_POOL,
@@ -160,10 +139,7 @@ def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
 
     period = partition_periods(context)[-1]
     with warehouse(duckdb) as conn:
-        areas = conn.execute(
-            "SELECT DISTINCT area_level, area_code FROM mart.kpi_quarterly "
-            "WHERE period = ? AND area_level IN ('district', 'province') ORDER BY 1, 2", [period],
-        ).fetchall()
+        areas = conn.execute(read_sql(SQL / "report_areas.sql"), {"period": period}).fetchall()
     reports = write_reports(duckdb.database, period, areas, reports_dir() / period)
     written = reports.files
     # The UI shows the report of the first district by code, as written.

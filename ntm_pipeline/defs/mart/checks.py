@@ -7,22 +7,22 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from ntm_pipeline.defs import keys
 from ntm_pipeline.warehouse import read_sql
 
 SQL = Path(__file__).parent / "sql"
-KPI_KEY = dg.AssetKey(["mart", "kpi_quarterly"])
 AREAS_ADD_UP = "areas_add_up_from_communes"
 EVERY_KPI = "every_kpi_for_every_reporting_area"
 SAMPLE_ROWS = 20
 
 CHECK_SPECS = [
     dg.AssetCheckSpec(
-        AREAS_ADD_UP, asset=KPI_KEY, blocking=True,
+        AREAS_ADD_UP, asset=keys.KPI_QUARTERLY, blocking=True,
         description="Each district's and province's value is the sum of its communes' rows for a `sum` KPI "
         "and their mean for an `avg` KPI (core.dim_kpi.aggregation), in every quarter written.",
     ),
     dg.AssetCheckSpec(
-        EVERY_KPI, asset=KPI_KEY, blocking=True,
+        EVERY_KPI, asset=keys.KPI_QUARTERLY, blocking=True,
         description="Every KPI of core.dim_kpi has a row for every commune that reported in the quarter "
         "(the `avg` KPIs where it has a criteria score: towns have none), its district and its province.",
     ),
@@ -44,7 +44,7 @@ def areas_add_up(conn: duckdb.DuckDBPyConnection, periods: list[str]) -> dg.Asse
     rows, columns = _run(conn, "check_area_totals.sql", periods)
     ((compared,),), _ = _run(conn, "check_area_rows.sql", periods)
     return dg.AssetCheckResult(
-        check_name=AREAS_ADD_UP, asset_key=KPI_KEY, passed=not rows, severity=dg.AssetCheckSeverity.ERROR,
+        check_name=AREAS_ADD_UP, asset_key=keys.KPI_QUARTERLY, passed=not rows, severity=dg.AssetCheckSeverity.ERROR,
         metadata={"area_rows_compared": compared, "rows_not_adding_up": len(rows), "sample": _table(rows, columns)},
     )
 
@@ -52,6 +52,6 @@ def areas_add_up(conn: duckdb.DuckDBPyConnection, periods: list[str]) -> dg.Asse
 def every_kpi_present(conn: duckdb.DuckDBPyConnection, periods: list[str]) -> dg.AssetCheckResult:
     rows, columns = _run(conn, "check_kpis_present.sql", periods)
     return dg.AssetCheckResult(
-        check_name=EVERY_KPI, asset_key=KPI_KEY, passed=not rows, severity=dg.AssetCheckSeverity.ERROR,
+        check_name=EVERY_KPI, asset_key=keys.KPI_QUARTERLY, passed=not rows, severity=dg.AssetCheckSeverity.ERROR,
         metadata={"kpis_missing": len(rows), "sample": _table(rows, columns)},
     )

@@ -9,22 +9,21 @@ whole (a failure no quarantined row can explain).
 """
 
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from pathlib import Path
-
 from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, SubmissionTable
-from ntm_pipeline.defs.raw.assets import SOURCE_FILE_KEY, TARGET_FILE_KEY
-from ntm_pipeline.defs.staging.assets import QUARANTINED_FILES_KEY, is_partitioned, staging_key
+from ntm_pipeline.defs import keys
+from ntm_pipeline.defs.sql_asset import sql_table
 from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.quality.validate import FINDING_COLUMNS, ROW_KEY, validate_by_period, validate_rows
+from ntm_pipeline.reference import code_lists
 from ntm_pipeline.warehouse import (
     OWNERS,
     WAREHOUSE_POOL,
-    materialize_sql,
-    sql_reference,
     replace_partitions,
     replace_table,
     table_metadata,
@@ -38,23 +37,6 @@ CRITICAL_CHECK = "published_rows_pass_critical_rules"
 WARNING_CHECK = "warning_rules"
 
 
-def quarantine_key(table: SubmissionTable) -> dg.AssetKey:
-    return dg.AssetKey(["quarantine", table.name])
-
-
-FINDINGS_DDL = """
-CREATE TABLE IF NOT EXISTS {table} (
-    period VARCHAR, source_file VARCHAR, sheet VARCHAR, row_number INTEGER, commune_code VARCHAR,
-    column_name VARCHAR, value VARCHAR, rule VARCHAR, severity VARCHAR, message_vi VARCHAR, message_en VARCHAR
-)
-"""
-
-
-def code_lists(conn) -> dict[str, list[str]]:
-    """Allowed codes per code list: the parameters of the suites' in-set rules."""
-    return dict(conn.execute("SELECT code_list, list(code ORDER BY sort_order) FROM core.dim_code GROUP BY 1").fetchall())
-
-
 def _rows_for_validation(conn, table: SubmissionTable, periods: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The staged rows of `periods` (all when None), and the same rows as read, keyed alike,
     for quoting typed values."""
@@ -64,22 +46,23 @@ def _rows_for_validation(conn, table: SubmissionTable, periods: list[str] | None
     staged = conn.execute(f"SELECT * FROM staging.{table.name} AS s {where}", params).df()
     raw_columns = ", ".join(f"r.{c}" for c in table.column_names)
     # The period in the join keeps DuckDB to the quarter's raw rows, not every quarter's.
-    keys = "period, source_file, sheet, row_number" if is_partitioned(table) else "source_file, sheet, row_number"
+    join_on = "period, source_file, sheet, row_number" if table.partitioned else "source_file, sheet, row_number"
     raw = conn.execute(
         f"SELECT s.period, s.source_file, s.sheet, s.row_number, {raw_columns} "
-        f"FROM staging.{table.name} AS s JOIN raw.{table.name} AS r USING ({keys}) {where}",
+        f"FROM staging.{table.name} AS s JOIN raw.{table.name} AS r USING ({join_on}) {where}",
         params,
     ).df()
     return staged, raw
 
 
 def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
-    key = quarantine_key(table)
-    partitioned = is_partitioned(table)
+    """Hand-written: Great Expectations, not SQL, decides which rows break which rule."""
+    key = keys.quarantine(table)
+    partitioned = table.partitioned
 
     @dg.asset(
         key=key,
-        deps=[staging_key(table), dg.AssetKey(["core", "dim_code"])],
+        deps=[keys.staging(table), keys.core("dim_code")],
         group_name="quarantine",
         kinds={"duckdb", "great_expectations"},
         owners=OWNERS,
@@ -111,7 +94,6 @@ def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
             else:
                 staged, raw = _rows_for_validation(conn, table, None)
                 validation = validate_rows(table.name, staged, code_lists(conn), raw_rows=raw)
-            conn.execute(FINDINGS_DDL.format(table=target))
             findings = validation.findings.astype({c: "string" for c in FINDING_COLUMNS if c != "row_number"})
             conn.register("findings", findings.astype({"row_number": "int32"}))
             select = f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings"
@@ -148,29 +130,26 @@ def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
 quarantine_assets = [_quarantine_asset(t) for t in ALL_TABLES]
 
 
-@dg.asset(
-    key=QUARANTINED_FILES_KEY,
-    metadata=sql_reference(SQL / "source_file.sql"),
-    deps=[
-        SOURCE_FILE_KEY, TARGET_FILE_KEY, staging_key(SUBMISSION), quarantine_key(SUBMISSION),
-        dg.AssetKey(["core", "dim_commune"]), dg.AssetKey(["core", "dim_period"]),
-    ],
-    group_name="quarantine",
-    kinds={"duckdb", "sql"},
-    owners=OWNERS,
-    pool=WAREHOUSE_POOL,
-)
-def quarantined_files(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    """Files taken out whole, each with one reason in Vietnamese and English and, where it has
-    one, its sheet, row and column: files that could not be read (damaged, empty, too large,
-    not UTF-8, a sheet or column missing), submissions and targets alike (a targets file has
-    no period), and the files of a one-commune submission whose header broke a critical rule
-    (unknown commune, wrong period or district, a duplicate submission). None of their rows
-    is published. Not partitioned: the table is small and rebuilt whole, so a targets file
-    and every quarter's files are listed in one place."""
+def _column_labels() -> dict:
+    """The Vietnamese header of every column, for messages that name a column as officers see it."""
     labels = pd.DataFrame(
         [(c.name, c.header_vi) for t in ALL_TABLES for c in t.columns], columns=["column_name", "header_vi"]
     ).drop_duplicates("column_name")
-    return materialize_sql(
-        duckdb, table_name(QUARANTINED_FILES_KEY), SQL / "source_file.sql", frames={"column_labels": labels},
-    )
+    return {"column_labels": labels}
+
+
+quarantined_files = sql_table(
+    keys.QUARANTINED_FILES, SQL / "source_file.sql",
+    group="quarantine",
+    description="Files taken out whole, each with one reason in Vietnamese and English and, where it has "
+    "one, its sheet, row and column: files that could not be read (damaged, empty, too large, "
+    "not UTF-8, a sheet or column missing), submissions and targets alike (a targets file has "
+    "no period), and the files of a one-commune submission whose header broke a critical rule "
+    "(unknown commune, wrong period or district, a duplicate submission). None of their rows "
+    "is published. Not partitioned: the table is small and rebuilt whole, so a targets file "
+    "and every quarter's files are listed in one place.",
+    deps=[keys.RAW_SOURCE_FILE, keys.RAW_TARGET_FILE, keys.staging(SUBMISSION), keys.quarantine(SUBMISSION),
+          keys.core("dim_commune"), keys.core("dim_period")],
+    frames=_column_labels,
+    descriptions={"rule": "Code of the reason.", "message_vi": "Reason, in Vietnamese.", "message_en": "Reason, in English."},
+)

@@ -4,6 +4,9 @@ Values stay text exactly as the file had them; the staging layer types them. Eac
 carries its period (the folder it was dropped in), file, file hash, sheet, row number and
 the run that loaded it. A file that cannot be read is logged in raw.source_file with its
 reason and the other files still load.
+
+The two assets here are written by hand, not with `sql_table`: reading workbooks and CSV
+files is Python's work (the reader in ntm_pipeline/submissions/), not a query's.
 """
 
 
@@ -14,6 +17,7 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.contract import PROVENANCE_COLUMNS, SUBMISSION_TABLES, TARGET, SubmissionTable, column_descriptions
+from ntm_pipeline.defs import keys
 from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.resources import SubmissionStore
 from ntm_pipeline.submissions.reader import (
@@ -36,11 +40,6 @@ from ntm_pipeline.warehouse import (
 )
 
 GROUP = "raw"
-SOURCE_FILE_KEY = dg.AssetKey(["raw", "source_file"])
-
-
-def raw_key(table: SubmissionTable) -> dg.AssetKey:
-    return dg.AssetKey(["raw", table.name])
 
 
 def _raw_ddl(table: SubmissionTable, partitioned: bool = True) -> str:
@@ -61,7 +60,6 @@ FILE_LOG_COLUMNS = {
     "sheets": "VARCHAR[]", "rows_read": "INTEGER", "run_id": "VARCHAR", "loaded_at": "TIMESTAMP",
 }
 SOURCE_FILE_COLUMNS = list(FILE_LOG_COLUMNS)
-TARGET_FILE_KEY = dg.AssetKey(["raw", "target_file"])
 
 
 def _create_file_log(conn, table: str, partitioned: bool) -> None:
@@ -133,13 +131,13 @@ def _file_log(files: list[tuple[str, ParsedFile]], root, run_id: str, loaded_at,
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            SOURCE_FILE_KEY, group_name=GROUP, kinds={"duckdb", "python"}, owners=OWNERS,
+            keys.RAW_SOURCE_FILE, group_name=GROUP, kinds={"duckdb", "python"}, owners=OWNERS,
             description="One row per submission file and period: its hash, format, the sheets "
             "read, rows read, and status 'parsed' or 'rejected' with the reason a file could not be read.",
         ),
         *[
             dg.AssetSpec(
-                raw_key(t), group_name=GROUP, kinds={"duckdb", "excel", "csv"}, owners=OWNERS,
+                keys.raw(t), group_name=GROUP, kinds={"duckdb", "excel", "csv"}, owners=OWNERS,
                 description=f"Sheet '{t.sheet_vi}' ({t.name}) of every submission, as read: "
                 f"{t.description} All values are text; provenance columns say file, sheet and row.",
             )
@@ -149,7 +147,7 @@ def _file_log(files: list[tuple[str, ParsedFile]], root, run_id: str, loaded_at,
     **by_quarter(),
     check_specs=[
         dg.AssetCheckSpec(
-            "every_file_readable", asset=SOURCE_FILE_KEY,
+            "every_file_readable", asset=keys.RAW_SOURCE_FILE,
             description="Every file dropped in raw/submissions/<period>/ could be read; lists those that could not.",
         )
     ],
@@ -164,7 +162,7 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
     periods = partition_periods(context)
     root = submissions.path
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    tables = [SOURCE_FILE_KEY, *(raw_key(t) for t in SUBMISSION_TABLES)]
+    tables = [keys.RAW_SOURCE_FILE, *(keys.raw(t) for t in SUBMISSION_TABLES)]
     parsed_count, rejected = 0, []
     with warehouse(duckdb) as conn:
         _create_file_log(conn, "raw.source_file", partitioned=True)
@@ -187,7 +185,7 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
             for key in tables:
                 comment_table(conn, table_name(key))
         yield dg.MaterializeResult(
-            asset_key=SOURCE_FILE_KEY,
+            asset_key=keys.RAW_SOURCE_FILE,
             metadata={
                 **table_metadata(conn, "raw.source_file", partition_rows(conn, "raw.source_file", periods)),
                 "periods": dg.MetadataValue.text(", ".join(periods)),
@@ -197,7 +195,7 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
         )
         yield dg.AssetCheckResult(
             check_name="every_file_readable",
-            asset_key=SOURCE_FILE_KEY,
+            asset_key=keys.RAW_SOURCE_FILE,
             passed=not rejected,
             severity=dg.AssetCheckSeverity.WARN,
             metadata={
@@ -211,7 +209,7 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
         for table in SUBMISSION_TABLES:
             name = f"raw.{table.name}"
             yield dg.MaterializeResult(
-                asset_key=raw_key(table),
+                asset_key=keys.raw(table),
                 metadata=table_metadata(conn, name, partition_rows(conn, name, periods), column_descriptions(table)),
             )
 
@@ -219,12 +217,12 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            raw_key(TARGET), group_name=GROUP, kinds={"duckdb", "excel", "csv"}, owners=OWNERS,
+            keys.raw(TARGET), group_name=GROUP, kinds={"duckdb", "excel", "csv"}, owners=OWNERS,
             description="District and province annual targets from raw/targets/, as read (year, area "
             "code, KPI code, value), with the file and row each came from.",
         ),
         dg.AssetSpec(
-            TARGET_FILE_KEY, group_name=GROUP, kinds={"duckdb", "python"}, owners=OWNERS,
+            keys.RAW_TARGET_FILE, group_name=GROUP, kinds={"duckdb", "python"}, owners=OWNERS,
             description="One row per file of raw/targets/ (.csv, or a workbook with a 'Chỉ tiêu' sheet): "
             "its hash, the rows read, and status 'parsed' or 'rejected' with the reason.",
         ),
@@ -253,11 +251,11 @@ def raw_target(context: dg.AssetExecutionContext, duckdb: DuckDBResource, submis
                 insert_frame(conn, table, frame)
                 comment_table(conn, table)
         yield dg.MaterializeResult(
-            asset_key=raw_key(TARGET),
+            asset_key=keys.raw(TARGET),
             metadata=table_metadata(conn, "raw.target", len(rows), column_descriptions(TARGET)),
         )
         yield dg.MaterializeResult(
-            asset_key=TARGET_FILE_KEY,
+            asset_key=keys.RAW_TARGET_FILE,
             metadata={
                 **table_metadata(conn, "raw.target_file", len(log)),
                 "files_rejected": sum(1 for _, f in files if f.error),

@@ -12,34 +12,31 @@ post-2025 communes and the 2026-2030 criteria set arrive as new rows, not new ta
 
 from pathlib import Path
 
-import dagster as dg
-from dagster_duckdb import DuckDBResource
-
+from ntm_pipeline.defs import keys
+from ntm_pipeline.defs.sql_asset import sql_table
 from ntm_pipeline.partitions import FIRST_YEAR, LAST_YEAR
 from ntm_pipeline.reference import reference_csv_path
-from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, table_name
 
 SQL = Path(__file__).parent / "sql"
 GROUP = "reference"  # the reference lists: their tables live in core, beside the facts
-COMMON = dict(group_name=GROUP, kinds={"duckdb", "sql"}, owners=OWNERS, pool=WAREHOUSE_POOL)
 
 
-def _materialize(duckdb: DuckDBResource, key: dg.AssetKey, sql_file: str, params: dict | None = None, frames: dict | None = None):
-    return materialize_sql(duckdb, table_name(key), SQL / sql_file, params=params, frames=frames)
+def _dimension(name: str, description: str, deps=(), params=None, frames=None):
+    return sql_table(keys.core(name), SQL / f"{name}.sql", group=GROUP, description=description,
+                     deps=[keys.core(d) for d in deps], params=params, frames=frames)
 
 
-def _csv_dimension(name: str, csv_name: str, description: str, deps: list[str] | None = None):
-    key = dg.AssetKey(["core", name])
+def _csv_dimension(name: str, csv_name: str, description: str, deps=()):
+    """A dimension read from one of the CSV files of ntm_pipeline/reference_data/."""
+    return _dimension(name, description, deps, params=lambda: {"path": str(reference_csv_path(csv_name))})
 
-    @dg.asset(
-        key=key, description=description, deps=[dg.AssetKey(["core", d]) for d in deps or []],
-        metadata=sql_reference(SQL / f"{name}.sql"), **COMMON,
-    )
-    def _asset(duckdb: DuckDBResource) -> dg.MaterializeResult:
-        return _materialize(duckdb, key, f"{name}.sql", {"path": str(reference_csv_path(csv_name))})
 
-    _asset.__name__ = name
-    return _asset
+def _admin_units_legacy() -> dict:
+    """The GSO list before the 2025 reform, as the vietnamadminunits package ships it."""
+    import pandas as pd
+    from vietnamadminunits.database import query
+
+    return {"admin_units": pd.DataFrame(query("SELECT * FROM admin_units_legacy"))}
 
 
 dim_code = _csv_dimension(
@@ -77,39 +74,22 @@ dim_kpi = _csv_dimension(
 )
 
 
-@dg.asset(key=dg.AssetKey(["core", "dim_period"]), metadata=sql_reference(SQL / "dim_period.sql"), **COMMON)
-def dim_period(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    """Quarters of both programme periods (2021-2030) with their dates and the periods KPIs
-    compare against: the same quarter last year and the previous quarter."""
-    return _materialize(
-        duckdb, dg.AssetKey(["core", "dim_period"]), "dim_period.sql",
-        {"first_year": FIRST_YEAR, "last_year": LAST_YEAR},
-    )
-
-
-def _admin_units_legacy():
-    import pandas as pd
-    from vietnamadminunits.database import query
-
-    return pd.DataFrame(query("SELECT * FROM admin_units_legacy"))
-
-
-@dg.asset(key=dg.AssetKey(["core", "dim_commune"]), metadata=sql_reference(SQL / "dim_commune.sql"), **COMMON)
-def dim_commune(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    """Commune-level units (xã, phường, thị trấn) of the GSO list before the 2025 reform,
-    about 10,040 rows, with district, province and unit type. The GSO code is the key;
-    rows are versioned by era and validity because codes were reused after 1 July 2025."""
-    return _materialize(
-        duckdb, dg.AssetKey(["core", "dim_commune"]), "dim_commune.sql",
-        frames={"admin_units": _admin_units_legacy()},
-    )
-
-
-@dg.asset(key=dg.AssetKey(["core", "dim_commune_alias"]), metadata=sql_reference(SQL / "dim_commune_alias.sql"), **COMMON)
-def dim_commune_alias(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    """Accent-free name keys of each commune, including the names of the communes merged
-    into it in 2019-2020, for matching names typed in submissions (codes stay the key)."""
-    return _materialize(
-        duckdb, dg.AssetKey(["core", "dim_commune_alias"]), "dim_commune_alias.sql",
-        frames={"admin_units": _admin_units_legacy()},
-    )
+dim_period = _dimension(
+    "dim_period",
+    "Quarters of both programme periods (2021-2030) with their dates and the periods KPIs "
+    "compare against: the same quarter last year and the previous quarter.",
+    params=lambda: {"first_year": FIRST_YEAR, "last_year": LAST_YEAR},
+)
+dim_commune = _dimension(
+    "dim_commune",
+    "Commune-level units (xã, phường, thị trấn) of the GSO list before the 2025 reform, "
+    "about 10,040 rows, with district, province and unit type. The GSO code is the key; "
+    "rows are versioned by era and validity because codes were reused after 1 July 2025.",
+    frames=_admin_units_legacy,
+)
+dim_commune_alias = _dimension(
+    "dim_commune_alias",
+    "Accent-free name keys of each commune, including the names of the communes merged "
+    "into it in 2019-2020, for matching names typed in submissions (codes stay the key).",
+    frames=_admin_units_legacy,
+)

@@ -3,72 +3,41 @@
 Decimal commas, dd/mm/yyyy dates, "x"/"đạt"/"1" for met, NFD names and "Hoà" spellings
 are all read here, in SQL (see ntm_pipeline/sql/macros.sql). Each row keeps its file,
 sheet and row number, and gains the helper columns the validation rules test.
-"""
 
+The header table is staged first; a detail table's rows wait for their commune's header
+(its findings and the files taken out whole), as the contract's `waits_for_header` says.
+"""
 
 from pathlib import Path
 
-import dagster as dg
-from dagster_duckdb import DuckDBResource
-
-from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, TARGET, SubmissionTable, column_descriptions
-from ntm_pipeline.defs.raw.assets import raw_key
-from ntm_pipeline.partitions import by_quarter, partition_periods
-from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, sql_reference, table_name
+from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, SubmissionTable, column_descriptions
+from ntm_pipeline.defs import keys
+from ntm_pipeline.defs.sql_asset import sql_table
 
 SQL = Path(__file__).parent / "sql"
-REFERENCE_DEPS = [dg.AssetKey(["core", n]) for n in ("dim_code_key", "dim_commune", "dim_period")]
+REFERENCE_DEPS = [keys.core(n) for n in ("dim_code_key", "dim_commune", "dim_period")]
 EXTRA_DEPS = {
-    "submission": [dg.AssetKey(["core", n]) for n in ("dim_commune_alias", "dim_criteria_set")] + [
-        dg.AssetKey(["raw", "criteria"])
-    ],
-    "criteria": [dg.AssetKey(["core", "dim_criterion"])],
-    "ocop_product": [dg.AssetKey(["core", "dim_ocop_star_band"])],
-    "target": [dg.AssetKey(["core", "dim_kpi"])],
+    "submission": [keys.core("dim_commune_alias"), keys.core("dim_criteria_set"), keys.key("raw.criteria")],
+    "criteria": [keys.core("dim_criterion")],
+    "ocop_product": [keys.core("dim_ocop_star_band")],
+    "target": [keys.core("dim_kpi")],
 }
+# What a detail table waits for: its commune's header, checked, and the files taken out whole.
+HEADER_DEPS = [keys.staging(SUBMISSION), keys.quarantine(SUBMISSION), keys.QUARANTINED_FILES]
 
 
-QUARANTINED_FILES_KEY = dg.AssetKey(["quarantine", "source_file"])
-
-
-def staging_key(table: SubmissionTable) -> dg.AssetKey:
-    return dg.AssetKey(["staging", table.name])
-
-
-def is_partitioned(table: SubmissionTable) -> bool:
-    """Targets are set per year, in a file of their own; everything else is per quarter."""
-    return table is not TARGET
-
-
-def _staging_asset(table: SubmissionTable) -> dg.AssetsDefinition:
-    key = staging_key(table)
-    partitioned = is_partitioned(table)
-    deps = [raw_key(table), *REFERENCE_DEPS, *EXTRA_DEPS.get(table.name, [])]
-    if partitioned and table is not SUBMISSION:
-        # Detail rows count only for a commune whose header row passed validation.
-        deps += [staging_key(SUBMISSION), dg.AssetKey(["quarantine", SUBMISSION.name]), QUARANTINED_FILES_KEY]
-
-    @dg.asset(
-        key=key,
-        deps=deps,
-        group_name="staging",
-        kinds={"duckdb", "sql"},
-        owners=OWNERS,
-        pool=WAREHOUSE_POOL,
+def _staging_asset(table: SubmissionTable):
+    return sql_table(
+        keys.staging(table), SQL / f"{table.name}.sql",
+        group="staging",
         description=f"{table.description} Typed and normalised from raw.{table.name}; "
         "every row is kept, with its file, sheet and row number, for validation.",
-        metadata=sql_reference(SQL / f"{table.name}.sql"),
-        **by_quarter(partitioned),
+        deps=[keys.raw(table), *REFERENCE_DEPS, *EXTRA_DEPS.get(table.name, []),
+              *(HEADER_DEPS if table.waits_for_header else [])],
+        partitioned=table.partitioned,
+        descriptions=column_descriptions(table),
+        lineage_from=[keys.raw(table)],
     )
-    def _asset(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        return materialize_sql(
-            duckdb, table_name(key), SQL / f"{table.name}.sql",
-            periods=partition_periods(context) if partitioned else None,
-            descriptions=column_descriptions(table),
-            lineage_from=[raw_key(table)],
-        )
-
-    return _asset
 
 
 staging_assets = [_staging_asset(t) for t in ALL_TABLES]
