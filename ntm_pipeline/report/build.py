@@ -27,6 +27,7 @@ from ntm_pipeline.partitions import parse_period
 from ntm_pipeline.reference import read_reference_csv
 from ntm_pipeline.report.charts import bar_chart, line_chart
 from ntm_pipeline.report.numbers import billion_vnd, count, vi_fixed, vi_number
+from ntm_pipeline.warehouse import bind, read_sql
 
 SQL = Path(__file__).parent / "sql"
 
@@ -91,8 +92,8 @@ def _renderer_version() -> str:
 
 
 def _query(conn, name: str, params: dict) -> list[tuple]:
-    sql = (SQL / f"{name}.sql").read_text(encoding="utf-8")
-    return conn.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql}).fetchall()
+    sql = read_sql(SQL / f"{name}.sql")
+    return conn.execute(sql, bind(sql, params)).fetchall()
 
 
 def _labels(code_list: str) -> dict[str, str]:
@@ -373,14 +374,14 @@ def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, categ
                                        f"Diện tích VietGAP và GlobalGAP (ha) {span}")
     report.blocks.append(("chart", "gap"))
 
-    capital = _query(conn, "capital_by_source", params)
+    capital = _query(conn, "capital_ytd_by_source", params)
     report.blocks.append(("h2", "Vốn huy động từ đầu năm theo nguồn"))
     report.blocks.append(("table", Table("Vốn theo nguồn", ["Nguồn vốn", "Triệu đồng"],
                                          [[SOURCES.get(s, s), v] for s, v in capital], note=note)))
     report.charts["capital"] = bar_chart([SOURCES.get(s, s) for s, _ in capital], [v / 1000 for _, v in capital],
                                           "Vốn huy động từ đầu năm theo nguồn (tỷ đồng)")
     report.blocks.append(("chart", "capital"))
-    register = _query(conn, "ocop_register", params)
+    register = _query(conn, "valid_ocop_products", params)
     report.blocks.append(("h2", "Sản phẩm OCOP còn hiệu lực"))
     report.blocks.append(("table", Table("Sản phẩm OCOP", ["Xã", "Sản phẩm", "Số sao", "Chủ thể", "Ngày công nhận", "Hết hạn"],
                                          [list(r) for r in register], align="llrlcc", note=note)))

@@ -326,6 +326,29 @@ def discover_periods(raw_dir: Path) -> list[str]:
     ]
 
 
+TARGETS = "targets"
+
+
+def place_file(raw_dir: Path, path: Path) -> tuple[str | None, str | None]:
+    """Where a file under raw/ belongs, by the rule the pipeline reads files with: its quarter
+    (raw/submissions/<quarter>/...) or 'targets' (raw/targets/...), and None with the reason
+    when it belongs nowhere. Office files' lock files (~$...) and hidden files are neither."""
+    from ntm_pipeline.quarters import QUARTERS, quarters_begun
+
+    if not path.is_file() or path.name.startswith(("~$", ".")):
+        return None, None
+    parts = path.relative_to(raw_dir).parts
+    if path.suffix.lower() not in SUBMISSION_SUFFIXES:
+        return None, "not .xlsx or .csv"
+    if parts[0] == TARGETS:
+        return TARGETS, None
+    if parts[0] == "submissions" and len(parts) >= 3 and parts[1] in quarters_begun():
+        return parts[1], None
+    if parts[0] == "submissions" and len(parts) >= 3 and parts[1] in QUARTERS:
+        return None, f"{parts[1]} has not begun"
+    return None, "not under a quarter folder such as 2024-Q1"
+
+
 def _is_submission_file(path: Path) -> bool:
     return (
         path.is_file()

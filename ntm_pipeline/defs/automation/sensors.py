@@ -19,38 +19,29 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.defs.automation.jobs import quarter_job, reference_job
-from ntm_pipeline.partitions import QUARTERS, quarterly_partitions
 from ntm_pipeline.resources import SubmissionStore
-from ntm_pipeline.submissions.reader import SUBMISSION_SUFFIXES, file_hash
+from ntm_pipeline.submissions.reader import TARGETS, file_hash, place_file
 from ntm_pipeline.warehouse import read_sql, table_exists
 
-TARGETS = "targets"
 SQL = Path(__file__).parent / "sql"
 
 
 def scan(store: SubmissionStore) -> tuple[dict[str, str], list[str]]:
     """Hashes of the files the pipeline reads, by path under raw/, and files it cannot place,
-    each with the reason."""
+    each with the reason: the reader's own rule (submissions.reader.place_file)."""
     root = store.path
-    open_quarters = set(quarterly_partitions.get_partition_keys())
     hashes, unplaced = {}, []
     for folder in ("submissions", TARGETS):
         base = root / folder
         if not base.is_dir():
             continue
         for path in sorted(base.rglob("*")):
-            if not path.is_file() or path.name.startswith((".", "~$")):
-                continue
+            group, reason = place_file(root, path)
             relative = path.relative_to(root).as_posix()
-            parts = relative.split("/")
-            if path.suffix.lower() not in SUBMISSION_SUFFIXES:
-                unplaced.append(f"{relative} (not .xlsx or .csv)")
-            elif folder == TARGETS or (len(parts) >= 3 and parts[1] in open_quarters):
+            if group is not None:
                 hashes[relative] = file_hash(path)
-            elif len(parts) >= 3 and parts[1] in QUARTERS:
-                unplaced.append(f"{relative} ({parts[1]} has not begun)")
-            else:
-                unplaced.append(f"{relative} (not under a quarter folder such as 2024-Q1)")
+            elif reason is not None:
+                unplaced.append(f"{relative} ({reason})")
     return hashes, unplaced
 
 

@@ -1,3 +1,4 @@
+-- The area's certified OCOP products valid at quarter end, for the report's table (from mart.ocop_register).
 SELECT commune_name, product_name, stars, producer, certified_on, certificate_expires_on
 FROM mart.ocop_register
 WHERE period = $period
