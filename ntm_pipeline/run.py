@@ -118,12 +118,18 @@ class _ProgressHandler(logging.Handler):
             self.progress.event(event, meta.get("run_id") or "")
 
 
+def user_error(error):
+    """The user code's own exception inside Dagster's wrappers (a SerializableErrorInfo), or None."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error
+
+
 def _error_message(error) -> str:
     """The user code's own exception, not Dagster's wrapper: its first line."""
+    error = user_error(error)
     if error is None:
         return "unknown error"
-    while error.cause is not None:
-        error = error.cause
     lines = error.message.strip().splitlines()
     return lines[0] if lines else error.cls_name or "unknown error"
 

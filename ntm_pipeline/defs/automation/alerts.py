@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from ntm_pipeline.run import user_error
 from ntm_pipeline.settings import PROJECT_ROOT
 
 
@@ -24,9 +25,7 @@ def alert_file() -> Path:
 def failure_alert(context: dg.RunFailureSensorContext) -> dict:
     failures = []
     for event in context.get_step_failure_events():
-        error = event.event_specific_data.error
-        while error is not None and error.cause is not None:
-            error = error.cause  # the user code's exception, not Dagster's wrapper
+        error = user_error(event.event_specific_data.error)  # the user code's, not Dagster's wrapper
         failures.append({
             "step": event.step_key,
             "asset": event.step_key.replace("__", "/"),
