@@ -1,27 +1,24 @@
-"""The Dagster code location: every asset, check and resource of ntm_pipeline.
+"""The Dagster code location: the defs folder, loaded as Dagster's own projects load theirs.
+
+`dg.load_from_defs_folder` finds every asset, check, job, sensor and schedule under
+ntm_pipeline/defs/ (one folder per layer; each folder's defs.yaml gives its assets their group
+and owners). This module adds what belongs to the location as a whole: the resources, the
+executor, and links from each asset to its code and its table.
 
 Steps run in the run's own process: here a step in a process of its own costs 2-3 s of
 start-up, more than most of our steps take, and DuckDB takes one writer per file anyway.
 """
 
+from pathlib import Path
+
 import dagster as dg
 
-from ntm_pipeline.defs.automation.alerts import run_failure_alert
-from ntm_pipeline.defs.automation.jobs import quarter_job, reference_job
-from ntm_pipeline.defs.automation.schedules import close_quarter
-from ntm_pipeline.defs.automation.sensors import new_submission_files, refresh_marts
-from ntm_pipeline.defs.core import assets as core_assets
-from ntm_pipeline.defs.mart import assets as mart_assets
-from ntm_pipeline.defs.quarantine import assets as quarantine_assets
-from ntm_pipeline.defs.raw import assets as raw_assets
-from ntm_pipeline.defs.reference import assets as reference_assets
-from ntm_pipeline.defs.staging import assets as staging_assets
+from ntm_pipeline.defs import keys
 from ntm_pipeline.resources import default_resources
 from ntm_pipeline.warehouse import table_name
 
-ASSET_MODULES = [raw_assets, reference_assets, staging_assets, quarantine_assets, core_assets, mart_assets]
 # Assets that write files, not a table of the warehouse.
-NOT_TABLES = {dg.AssetKey(["mart", "quarterly_report"])}
+NOT_TABLES = {keys.QUARTERLY_REPORT}
 
 
 def with_table_name(spec: dg.AssetSpec) -> dg.AssetSpec:
@@ -33,13 +30,17 @@ def with_table_name(spec: dg.AssetSpec) -> dg.AssetSpec:
     return spec.merge_attributes(metadata={"dagster/table_name": table_name(spec.key)})
 
 
-defs = dg.Definitions(
-    assets=dg.map_asset_specs(
-        with_table_name, dg.with_source_code_references(dg.load_assets_from_modules(ASSET_MODULES))
-    ),
-    jobs=[quarter_job, reference_job],
-    sensors=[new_submission_files, refresh_marts, run_failure_alert],
-    schedules=[close_quarter],
-    resources=default_resources(),
-    executor=dg.in_process_executor,
-)
+def _location() -> dg.Definitions:
+    folder = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+    return dg.Definitions(
+        assets=dg.map_asset_specs(with_table_name, dg.with_source_code_references(list(folder.assets or []))),
+        asset_checks=list(folder.asset_checks or []),
+        jobs=list(folder.jobs or []),
+        sensors=list(folder.sensors or []),
+        schedules=list(folder.schedules or []),
+        resources=default_resources(),
+        executor=dg.in_process_executor,
+    )
+
+
+defs = _location()

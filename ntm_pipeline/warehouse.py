@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # Dagster is imported where it is used: the checks (ntm valid
     from dagster_duckdb import DuckDBResource
 
 MACROS_SQL = Path(__file__).parent / "sql" / "macros.sql"
-OWNERS = ["team:ntm-data"]
 # DuckDB takes one writer per file: every asset that writes is in this pool, limited to 1
 # in dagster_home/dagster.yaml and deploy/dagster.yaml, so no two steps write at once.
 WAREHOUSE_POOL = "duckdb"

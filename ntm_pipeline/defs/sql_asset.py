@@ -16,7 +16,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.partitions import by_quarter, partition_periods
-from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, materialize_sql, table_name, warehouse
+from ntm_pipeline.warehouse import WAREHOUSE_POOL, materialize_sql, table_name, warehouse
 
 # Checks that run on the table just written: (connection, the periods written or None) -> results.
 TableChecks = Callable[..., Iterable[dg.AssetCheckResult]]
@@ -36,7 +36,6 @@ def sql_table(
     key: dg.AssetKey,
     sql_file: Path,
     *,
-    group: str,
     description: str,
     deps: Iterable[dg.AssetKey] = (),
     partitioned: bool = False,
@@ -53,15 +52,14 @@ def sql_table(
     """The asset that writes table `key` from `sql_file`: the run's quarters when `partitioned`
     (bound as $periods), else the whole table. `params` and `frames` are computed when the
     asset runs (bound parameters, and pandas frames the query reads by name); `checks` run
-    on the table just written and yield the results of `check_specs`."""
+    on the table just written and yield the results of `check_specs`. Group and owners come
+    from the folder's defs.yaml."""
     declared_in = Path(inspect.stack()[1].filename)
 
     @dg.asset(
         key=key,
         deps=list(deps),
-        group_name=group,
         kinds=set(kinds),
-        owners=OWNERS,
         pool=WAREHOUSE_POOL,
         description=description,
         metadata=code_references(declared_in, sql_file),

@@ -4,7 +4,7 @@ import os
 
 import dagster as dg
 
-from ntm_pipeline.defs.automation.jobs import quarter_job
+from ntm_pipeline.defs.automation import jobs
 from ntm_pipeline.partitions import shift_period
 
 DEFAULT_DEADLINE_DAY = 20  # reports are due by the 20th day after the quarter ends
@@ -25,7 +25,7 @@ def quarter_just_closed(when) -> str:
 
 
 @dg.schedule(
-    job=quarter_job,
+    job=jobs.quarter_job,
     cron_schedule=f"0 6 {deadline_day()} 1,4,7,10 *",
     execution_timezone="Asia/Ho_Chi_Minh",
     default_status=dg.DefaultScheduleStatus.RUNNING,

@@ -18,7 +18,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from ntm_pipeline.defs.automation.jobs import quarter_job, reference_job
+from ntm_pipeline.defs.automation import jobs
 from ntm_pipeline.resources import SubmissionStore
 from ntm_pipeline.submissions.reader import TARGETS, file_hash, place_file
 from ntm_pipeline.warehouse import read_sql, table_exists
@@ -112,7 +112,7 @@ def read_cursor(cursor: str | None) -> tuple[dict[str, str] | None, int]:
 
 
 @dg.sensor(
-    jobs=[quarter_job, reference_job],
+    jobs=[jobs.quarter_job, jobs.reference_job],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Every 30 s, hashes the files under raw/submissions/<quarter>/ and raw/targets/ and "
@@ -147,7 +147,7 @@ def new_submission_files(
     requests = [
         dg.RunRequest(
             run_key=f"{g}:{current.get(g, 'removed')}:{launches}",
-            job_name=reference_job.name if g == TARGETS else quarter_job.name,
+            job_name=jobs.reference_job.name if g == TARGETS else jobs.quarter_job.name,
             partition_key=None if g == TARGETS else g,
         )
         for g in groups

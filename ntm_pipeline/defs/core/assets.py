@@ -65,7 +65,6 @@ def _fact(source: SubmissionTable, description: str, extra_deps: list[str] = ())
     upstream = [keys.staging(source)] + ([COMMUNE_STATUS] if source.waits_for_header else [])
     return sql_table(
         key, SQL / f"{source.fact}.sql",
-        group="core",
         description=description,
         deps=[*upstream, keys.quarantine(source), *(keys.core(d) for d in extra_deps)],
         partitioned=source.partitioned,
@@ -141,7 +140,6 @@ def _reconciliation_check(conn: duckdb.DuckDBPyConnection, periods: list[str]):
 
 row_reconciliation = sql_table(
     keys.ROW_RECONCILIATION, SQL / "row_reconciliation.sql",
-    group="core",
     description="Where every row read from a submission went, per quarter, file and table: published in "
     "a fact, quarantined for a critical finding, in a file taken out whole, or superseded by a "
     "correction. A row in none of these, or in two, is a loss the check reports.",

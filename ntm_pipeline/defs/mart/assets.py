@@ -9,10 +9,9 @@ from ntm_pipeline.defs import keys
 from ntm_pipeline.defs.mart.checks import CHECK_SPECS, areas_add_up, every_kpi_present
 from ntm_pipeline.defs.sql_asset import sql_table
 from ntm_pipeline.partitions import by_quarter, partition_periods
-from ntm_pipeline.warehouse import OWNERS, WAREHOUSE_POOL, read_sql, warehouse
+from ntm_pipeline.warehouse import WAREHOUSE_POOL, read_sql, warehouse
 
 SQL = Path(__file__).parent / "sql"
-GROUP = "mart"
 AC = dg.AutomationCondition
 # The marts follow their inputs (the refresh_marts sensor evaluates this): Dagster's eager
 # condition, triggered by an input whose data version changed rather than by any rewrite.
@@ -57,7 +56,6 @@ def _kpi_checks(conn, periods: list[str]):
 
 kpi_quarterly = sql_table(
     keys.KPI_QUARTERLY, SQL / "kpi_quarterly.sql",
-    group=GROUP,
     description="Quarterly KPIs: one row per quarter, area (commune, district, province) and KPI, with "
     "the value, the same quarter last year, the change on it (yoy_delta, yoy_pct) and that "
     "year's target, and how many of the area's communes reported. Capital, projects by category and "
@@ -76,7 +74,7 @@ kpi_quarterly = sql_table(
 
 
 def _mart(key: dg.AssetKey, description: str, deps: list[dg.AssetKey], partitioned: bool = True) -> dg.AssetsDefinition:
-    return sql_table(key, SQL / f"{key.path[-1]}.sql", group=GROUP, description=description, deps=deps,
+    return sql_table(key, SQL / f"{key.path[-1]}.sql", description=description, deps=deps,
                      partitioned=partitioned, automation_condition=FOLLOW_INPUTS)
 
 
@@ -115,9 +113,7 @@ capital_by_source = _mart(
     key=keys.QUARTERLY_REPORT,
     deps=[keys.KPI_QUARTERLY, keys.OCOP_REGISTER, keys.CAPITAL_BY_SOURCE]
     + [keys.core(n) for n in ("fact_commune_status", "fact_criteria_snapshot", "fact_ocop_rating", "fact_certified_area")],
-    group_name=GROUP,
     kinds={"duckdb", "markdown", "excel"},
-    owners=OWNERS,
     pool=WAREHOUSE_POOL,
     **by_quarter(),
     automation_condition=FOLLOW_INPUTS,

@@ -22,7 +22,6 @@ from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.quality.validate import FINDING_COLUMNS, ROW_KEY, validate_by_period, validate_rows
 from ntm_pipeline.reference import code_lists
 from ntm_pipeline.warehouse import (
-    OWNERS,
     WAREHOUSE_POOL,
     replace_partitions,
     replace_table,
@@ -63,9 +62,7 @@ def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
     @dg.asset(
         key=key,
         deps=[keys.staging(table), keys.core("dim_code")],
-        group_name="quarantine",
         kinds={"duckdb", "great_expectations"},
-        owners=OWNERS,
         pool=WAREHOUSE_POOL,
         description=f"Findings of the expectations/{table.name}.json suite on staging.{table.name}: one row "
         "per row and broken rule, with file, sheet, row, column, value and a Vietnamese and English "
@@ -140,7 +137,6 @@ def _column_labels() -> dict:
 
 quarantined_files = sql_table(
     keys.QUARANTINED_FILES, SQL / "source_file.sql",
-    group="quarantine",
     description="Files taken out whole, each with one reason in Vietnamese and English and, where it has "
     "one, its sheet, row and column: files that could not be read (damaged, empty, too large, "
     "not UTF-8, a sheet or column missing), submissions and targets alike (a targets file has "

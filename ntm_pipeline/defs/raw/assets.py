@@ -27,7 +27,6 @@ from ntm_pipeline.submissions.reader import (
     read_submission_file,
 )
 from ntm_pipeline.warehouse import (
-    OWNERS,
     WAREHOUSE_POOL,
     comment_table,
     delete_partitions,
@@ -39,7 +38,6 @@ from ntm_pipeline.warehouse import (
     warehouse,
 )
 
-GROUP = "raw"
 
 
 def _raw_ddl(table: SubmissionTable, partitioned: bool = True) -> str:
@@ -131,13 +129,13 @@ def _file_log(files: list[tuple[str, ParsedFile]], root, run_id: str, loaded_at,
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            keys.RAW_SOURCE_FILE, group_name=GROUP, kinds={"duckdb", "python"}, owners=OWNERS,
+            keys.RAW_SOURCE_FILE, kinds={"duckdb", "python"},
             description="One row per submission file and period: its hash, format, the sheets "
             "read, rows read, and status 'parsed' or 'rejected' with the reason a file could not be read.",
         ),
         *[
             dg.AssetSpec(
-                keys.raw(t), group_name=GROUP, kinds={"duckdb", "excel", "csv"}, owners=OWNERS,
+                keys.raw(t), kinds={"duckdb", "excel", "csv"},
                 description=f"Sheet '{t.sheet_vi}' ({t.name}) of every submission, as read: "
                 f"{t.description} All values are text; provenance columns say file, sheet and row.",
             )
@@ -217,12 +215,12 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            keys.raw(TARGET), group_name=GROUP, kinds={"duckdb", "excel", "csv"}, owners=OWNERS,
+            keys.raw(TARGET), kinds={"duckdb", "excel", "csv"},
             description="District and province annual targets from raw/targets/, as read (year, area "
             "code, KPI code, value), with the file and row each came from.",
         ),
         dg.AssetSpec(
-            keys.RAW_TARGET_FILE, group_name=GROUP, kinds={"duckdb", "python"}, owners=OWNERS,
+            keys.RAW_TARGET_FILE, kinds={"duckdb", "python"},
             description="One row per file of raw/targets/ (.csv, or a workbook with a 'Chỉ tiêu' sheet): "
             "its hash, the rows read, and status 'parsed' or 'rejected' with the reason.",
         ),

@@ -18,11 +18,10 @@ from ntm_pipeline.partitions import FIRST_YEAR, LAST_YEAR
 from ntm_pipeline.reference import reference_csv_path
 
 SQL = Path(__file__).parent / "sql"
-GROUP = "reference"  # the reference lists: their tables live in core, beside the facts
 
 
 def _dimension(name: str, description: str, deps=(), params=None, frames=None):
-    return sql_table(keys.core(name), SQL / f"{name}.sql", group=GROUP, description=description,
+    return sql_table(keys.core(name), SQL / f"{name}.sql", description=description,
                      deps=[keys.core(d) for d in deps], params=params, frames=frames)
 
 

@@ -29,7 +29,6 @@ HEADER_DEPS = [keys.staging(SUBMISSION), keys.quarantine(SUBMISSION), keys.QUARA
 def _staging_asset(table: SubmissionTable):
     return sql_table(
         keys.staging(table), SQL / f"{table.name}.sql",
-        group="staging",
         description=f"{table.description} Typed and normalised from raw.{table.name}; "
         "every row is kept, with its file, sheet and row number, for validation.",
         deps=[keys.raw(table), *REFERENCE_DEPS, *EXTRA_DEPS.get(table.name, []),
