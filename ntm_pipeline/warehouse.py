@@ -32,12 +32,7 @@ def prepare_connection(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("SET memory_limit = ?", [settings.duckdb_memory_limit()])
     for schema in SCHEMAS:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    # DuckDB binds a macro's tables when it is created, so a block of macros that reads
-    # warehouse tables ("-- @needs schema.table ...") is created once those tables exist.
-    for block in MACROS_SQL.read_text(encoding="utf-8").split("\n-- @needs "):
-        needs, _, body = block.partition("\n") if block.startswith(("core.", "staging.", "quarantine.")) else ("", "", block)
-        if all(table_exists(conn, t) for t in needs.split()):
-            conn.execute(body)
+    conn.execute(read_sql(MACROS_SQL))
 
 
 @contextmanager
@@ -135,7 +130,8 @@ def replace_partitions(
     with transaction(conn):
         if not table_exists(conn, table):
             conn.execute(f"CREATE TABLE {table} AS SELECT * FROM ({select_sql}) LIMIT 0", bind(select_sql, params))
-        elif _columns(conn, f"SELECT * FROM {table}") != _columns(conn, select_sql, params):
+        # Columns are inserted by name, so only a column added or gone needs a rebuild.
+        elif sorted(_columns(conn, f"SELECT * FROM {table}")) != sorted(_columns(conn, select_sql, params)):
             raise RuntimeError(
                 f"{table} has columns {_columns(conn, f'SELECT * FROM {table}')} but the query now gives "
                 f"{_columns(conn, select_sql, params)}: rebuild the warehouse (make clean-warehouse && make run)"
@@ -240,13 +236,20 @@ def materialize_sql(
     frames: dict | None = None,
     descriptions: dict[str, str] | None = None,
     lineage_from: list[dg.AssetKey] | None = None,
+    template_for=None,
 ) -> dg.MaterializeResult:
     """Write the result of a SQL file to `table`: the rows of `periods`, or the whole table
     when `periods` is None. `frames` are pandas frames the query reads by name;
-    `lineage_from` names the tables whose same-named columns the table's columns come from."""
+    `lineage_from` names the tables whose same-named columns the table's columns come from;
+    `template_for`, a contract table, renders the file's fragments (ntm_pipeline/sql_fragments.py)."""
     import dagster as dg
 
-    sql = read_sql(sql_file)
+    if template_for is not None:
+        from ntm_pipeline.sql_fragments import render_sql
+
+        sql = render_sql(sql_file, template_for)
+    else:
+        sql = read_sql(sql_file)
     with warehouse(duckdb_resource) as conn:
         for name, frame in (frames or {}).items():
             conn.register(name, frame)

@@ -15,6 +15,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from ntm_pipeline.contract import SubmissionTable
 from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.warehouse import WAREHOUSE_POOL, materialize_sql, table_name, warehouse
 
@@ -48,12 +49,14 @@ def sql_table(
     check_specs: Sequence[dg.AssetCheckSpec] = (),
     checks: TableChecks | None = None,
     automation_condition: dg.AutomationCondition | None = None,
+    template_for: SubmissionTable | None = None,
 ) -> dg.AssetsDefinition:
     """The asset that writes table `key` from `sql_file`: the run's quarters when `partitioned`
     (bound as $periods), else the whole table. `params` and `frames` are computed when the
     asset runs (bound parameters, and pandas frames the query reads by name); `checks` run
-    on the table just written and yield the results of `check_specs`. Group and owners come
-    from the folder's defs.yaml."""
+    on the table just written and yield the results of `check_specs`. With `template_for`, a
+    table of the contract, the SQL's fragments are written out for it (sql_fragments.py).
+    Group and owners come from the folder's defs.yaml."""
     declared_in = Path(inspect.stack()[1].filename)
 
     @dg.asset(
@@ -72,6 +75,7 @@ def sql_table(
         result = materialize_sql(
             duckdb, table_name(key), sql_file, periods=periods, params=params() if params else None,
             frames=frames() if frames else None, descriptions=descriptions, lineage_from=list(lineage_from) or None,
+            template_for=template_for,
         )
         if column_lineage is not None:
             result = dg.MaterializeResult(

@@ -1,6 +1,7 @@
 -- Parsing helpers for the habits of real submission files. Created as TEMP macros on
--- every warehouse connection (see ntm_pipeline/warehouse.py), so they never go stale in
--- the database file. A block headed "-- @needs <tables>" is created once those exist.
+-- every warehouse connection (see ntm_pipeline/warehouse.py), all of them, always: none
+-- reads a table, so none depends on what the warehouse holds yet (the lookups in reference
+-- and staging tables are SQL fragments written out per query: ntm_pipeline/sql_fragments.py).
 
 -- A comparison key for Vietnamese text: no accents, no case, no bracketed asides, no
 -- punctuation ("Xã Hoà  Bình (cũ)" -> "xa_hoa_binh"). The same key as the reader's
@@ -92,43 +93,4 @@ CREATE OR REPLACE TEMP MACRO area_code(x) AS CASE
     WHEN regexp_full_match(clean_text(x), '\d{1,3}')
         THEN lpad(clean_text(x), CASE WHEN length(clean_text(x)) <= 2 THEN 2 ELSE 3 END, '0')
     ELSE clean_text(x)
-END;
-
--- @needs core.dim_code_key
--- A coded value: the code whose code, Vietnamese label, English label or alias has the
--- same text key; otherwise the text as typed, so the validation names the bad value.
-CREATE OR REPLACE TEMP MACRO resolve_code(list_name, x) AS coalesce(
-    (SELECT k.code FROM core.dim_code_key AS k WHERE k.code_list = list_name AND k.key = text_key(x)),
-    clean_text(x)
-);
-
--- @needs core.dim_commune core.dim_period
--- The commune code is in the GSO list in force at the end of the period.
-CREATE OR REPLACE TEMP MACRO commune_known(code, p) AS EXISTS (
-    SELECT 1 FROM core.dim_commune AS c JOIN core.dim_period AS d ON d.period = p
-    WHERE c.commune_code = code AND in_force(c.valid_from, c.valid_to, d.end_date)
-);
-
--- @needs staging.submission quarantine.submission
--- The commune's header in the same submission (batch) counts: it is not superseded by a
--- correction and passed validation. Only then do the commune's detail rows count.
-CREATE OR REPLACE TEMP MACRO has_valid_header(p, code, batch_path) AS EXISTS (
-    SELECT 1 FROM staging.submission AS s
-    WHERE s.period = p AND s.commune_code = code AND s.batch = batch_path AND s.row_status = 'validate'
-      AND NOT EXISTS (
-          SELECT 1 FROM quarantine.submission AS q
-          WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
-            AND q.sheet = s.sheet AND q.row_number = s.row_number)
-);
-
--- @needs staging.submission quarantine.source_file
--- What becomes of a detail row: its file was taken out whole, its commune's submission was
--- replaced by a correction, or it is validated row by row.
-CREATE OR REPLACE TEMP MACRO detail_row_status(p, file, batch_path, code) AS CASE
-    WHEN EXISTS (SELECT 1 FROM quarantine.source_file AS f WHERE f.period = p AND f.source_file = file)
-        THEN 'file_quarantined'
-    WHEN EXISTS (SELECT 1 FROM staging.submission AS s
-                 WHERE s.period = p AND s.batch = batch_path AND s.commune_code = code AND s.is_superseded)
-        THEN 'superseded'
-    ELSE 'validate'
 END;

@@ -76,6 +76,7 @@ def _fact(source: SubmissionTable, description: str, extra_deps: list[str] = ())
             "complete, codes listed, amounts not negative. Blocks the marts when it fails.",
         )],
         checks=_suite_check(source),
+        template_for=source,
     )
 
 

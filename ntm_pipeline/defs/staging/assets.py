@@ -36,6 +36,7 @@ def _staging_asset(table: SubmissionTable):
         partitioned=table.partitioned,
         descriptions=column_descriptions(table),
         lineage_from=[keys.raw(table)],
+        template_for=table,
     )
 
 

@@ -10,10 +10,6 @@ SELECT
     s.source_file,
     list(s.row_number ORDER BY s.row_number) AS source_rows
 FROM staging.certified_area AS s
-JOIN core.fact_commune_status AS h ON h.period = s.period AND h.commune_code = s.commune_code
-WHERE s.period IN (SELECT unnest($periods)) AND s.row_status = 'validate'
-  AND NOT EXISTS (
-      SELECT 1 FROM quarantine.certified_area AS q
-      WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
-        AND q.sheet = s.sheet AND q.row_number = s.row_number)
+{{ with_header("s") }}
+WHERE {{ published("s") }}
 GROUP BY s.period, s.commune_code, h.district_code, h.province_code, s.product, s.standard, s.source_file

@@ -5,8 +5,4 @@ SELECT
     s.commune_name AS commune_name_reported, s.date_prepared, s.preparer,
     s.source_file, s.file_hash, s.batch, s.sheet, s.row_number
 FROM staging.submission AS s
-WHERE s.period IN (SELECT unnest($periods)) AND s.row_status = 'validate'
-  AND NOT EXISTS (
-      SELECT 1 FROM quarantine.submission AS q
-      WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
-        AND q.sheet = s.sheet AND q.row_number = s.row_number)
+WHERE {{ published("s") }}

@@ -5,10 +5,6 @@ SELECT
     s.met AS is_met, s.note,
     s.source_file, s.sheet, s.row_number
 FROM staging.criteria AS s
-JOIN core.fact_commune_status AS h ON h.period = s.period AND h.commune_code = s.commune_code
+{{ with_header("s") }}
 JOIN core.dim_criterion AS k ON k.criteria_set = s.criteria_set AND k.criterion_no = s.criterion_no
-WHERE s.period IN (SELECT unnest($periods)) AND s.row_status = 'validate'
-  AND NOT EXISTS (
-      SELECT 1 FROM quarantine.criteria AS q
-      WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
-        AND q.sheet = s.sheet AND q.row_number = s.row_number)
+WHERE {{ published("s") }}

@@ -11,9 +11,5 @@ SELECT
     s.capital_total,
     s.source_file, s.sheet, s.row_number
 FROM staging.investment AS s
-JOIN core.fact_commune_status AS h ON h.period = s.period AND h.commune_code = s.commune_code
-WHERE s.period IN (SELECT unnest($periods)) AND s.row_status = 'validate'
-  AND NOT EXISTS (
-      SELECT 1 FROM quarantine.investment AS q
-      WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
-        AND q.sheet = s.sheet AND q.row_number = s.row_number)
+{{ with_header("s") }}
+WHERE {{ published("s") }}

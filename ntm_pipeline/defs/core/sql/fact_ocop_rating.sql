@@ -10,12 +10,8 @@ WITH events AS (
         s.period_end,
         s.source_file, s.sheet, s.row_number
     FROM staging.ocop_product AS s
-    JOIN core.fact_commune_status AS h ON h.period = s.period AND h.commune_code = s.commune_code
-    WHERE s.period IN (SELECT unnest($periods)) AND s.row_status = 'validate'
-      AND NOT EXISTS (
-          SELECT 1 FROM quarantine.ocop_product AS q
-          WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
-            AND q.sheet = s.sheet AND q.row_number = s.row_number)
+    {{ with_header("s") }}
+    WHERE {{ published("s") }}
 )
 SELECT
     e.* EXCLUDE (period_end, source_file, sheet, row_number),

@@ -1,7 +1,4 @@
 -- One row per year, area and KPI: the annual target.
 SELECT s.year, s.area_level, s.area_code, s.kpi_code, s.value AS target_value, s.source_file, s.row_number
 FROM staging.target AS s
-WHERE NOT EXISTS (
-    SELECT 1 FROM quarantine.target AS q
-    WHERE q.severity = 'critical' AND q.source_file = s.source_file
-      AND q.sheet = s.sheet AND q.row_number = s.row_number)
+WHERE {{ published("s") }}

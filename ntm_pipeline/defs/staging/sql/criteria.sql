@@ -3,16 +3,13 @@
 -- eight quarters, where parsing the same text three times cost seconds.
 WITH typed AS (
     SELECT
-        r.period, r.source_file, r.file_hash, r.batch, r.sheet, r.row_number, r.row_hidden,
+        {{ provenance("r") }},
         commune_code(r.commune_code) AS commune_code,
-        resolve_code('criteria_set', r.criteria_set) AS criteria_set,
+        {{ code("criteria_set", "r.criteria_set") }} AS criteria_set,
         parse_integer(r.criterion_no) AS criterion_no,
         parse_met(r.met) AS met,
         vn_label(r.note) AS note,
-        nullif(concat_ws(', ',
-            unreadable(r.criterion_no, parse_integer(r.criterion_no), 'criterion_no'),
-            unreadable(r.met, parse_met(r.met), 'met')
-        ), '') AS unparsed_columns
+        {{ unparsed_columns("r") }} AS unparsed_columns
     FROM raw.criteria AS r
     WHERE r.period IN (SELECT unnest($periods))
 ),
@@ -26,12 +23,9 @@ met_last_quarter AS (
 )
 SELECT
     t.* EXCLUDE (unparsed_columns),
-    c.commune_code IS NOT NULL AS commune_known,
+    {{ detail_status("t", "t.commune_code") }},
     coalesce(c.is_rural_commune, true) AS is_rural_commune,
     k.criterion_no IS NOT NULL AS criterion_known,
-    has_valid_header(t.period, t.commune_code, t.batch) AS has_submission,
-    detail_row_status(t.period, t.source_file, t.batch, t.commune_code) AS row_status,
-    NOT t.row_hidden AS row_visible,
     -- a criterion met last quarter and not met now needs a note saying why
     coalesce(t.met, true) OR t.note IS NOT NULL OR m.period IS NULL AS loss_explained,
     t.unparsed_columns

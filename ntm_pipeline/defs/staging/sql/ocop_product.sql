@@ -1,18 +1,18 @@
 -- OCOP rating events, typed, with the star band their score falls in.
 SELECT
-    r.period, r.source_file, r.file_hash, r.batch, r.sheet, r.row_number, r.row_hidden,
+    {{ provenance("r") }},
     commune_code(r.commune_code) AS commune_code,
     clean_text(r.product_code) AS product_code,
     vn_label(r.product_name) AS product_name,
     vn_label(r.producer) AS producer,
-    resolve_code('producer_type', r.producer_type) AS producer_type,
-    resolve_code('product_group', r.product_group) AS product_group,
+    {{ code("producer_type", "r.producer_type") }} AS producer_type,
+    {{ code("product_group", "r.product_group") }} AS product_group,
     parse_decimal(r.score) AS score,
     parse_integer(r.stars) AS stars,
     clean_text(r.decision_no) AS decision_no,
     parse_date(r.decision_date) AS decision_date,
-    resolve_code('certifying_level', r.certifying_level) AS certifying_level,
-    resolve_code('ocop_event', r.event_type) AS event_type,
+    {{ code("certifying_level", "r.certifying_level") }} AS certifying_level,
+    {{ code("ocop_event", "r.event_type") }} AS event_type,
     p.end_date AS period_end,
     parse_decimal(r.score) IS NULL OR b.stars = parse_integer(r.stars) AS stars_match_score,
     parse_integer(r.stars) IS NULL OR parse_integer(r.stars) >= 3 AS stars_certified,
@@ -22,15 +22,8 @@ SELECT
                PARTITION BY r.period, r.batch, commune_code(r.commune_code), clean_text(r.product_code))
         OR parse_date(r.decision_date) + INTERVAL 36 MONTH > p.end_date AS current_rating_valid,
     parse_date(r.decision_date) IS NULL OR parse_date(r.decision_date) <= p.end_date AS decided_by_period_end,
-    commune_known(commune_code(r.commune_code), r.period) AS commune_known,
-    has_valid_header(r.period, commune_code(r.commune_code), r.batch) AS has_submission,
-    detail_row_status(r.period, r.source_file, r.batch, commune_code(r.commune_code)) AS row_status,
-    NOT r.row_hidden AS row_visible,
-    nullif(concat_ws(', ',
-        unreadable(r.score, parse_decimal(r.score), 'score'),
-        unreadable(r.stars, parse_integer(r.stars), 'stars'),
-        unreadable(r.decision_date, parse_date(r.decision_date), 'decision_date')
-    ), '') AS unparsed_columns
+    {{ detail_status("r", "commune_code(r.commune_code)") }},
+    {{ unparsed_columns("r") }} AS unparsed_columns
 FROM raw.ocop_product AS r
 JOIN core.dim_period AS p ON p.period = r.period
 LEFT JOIN core.dim_ocop_star_band AS b

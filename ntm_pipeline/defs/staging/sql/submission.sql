@@ -2,7 +2,7 @@
 -- is_superseded and is_duplicate decide which submission of a commune and period counts.
 WITH typed AS (
     SELECT
-        r.period, r.source_file, r.file_hash, r.batch, r.sheet, r.row_number, r.row_hidden,
+        {{ provenance("r") }},
         commune_code(r.commune_code) AS commune_code,
         vn_label(r.commune_name) AS commune_name,
         clean_text(r.district_code) AS district_code_claimed,
@@ -12,9 +12,9 @@ WITH typed AS (
         vn_label(r.preparer) AS preparer,
         parse_integer(r.agri_cooperatives) AS agri_cooperatives,
         parse_integer(r.farms) AS farms,
-        coalesce(resolve_code('ntm_title', r.ntm_title), 'none') AS ntm_title,
+        coalesce({{ code("ntm_title", "r.ntm_title") }}, 'none') AS ntm_title,
         parse_integer(r.title_year) AS title_year,
-        resolve_code('ntm_title', r.proposed_title) AS proposed_title,
+        {{ code("ntm_title", "r.proposed_title") }} AS proposed_title,
         coalesce(parse_met(r.is_correction), false) AS is_correction,
         p.start_date AS period_start,
         c.commune_code IS NOT NULL AS commune_known,
@@ -30,14 +30,7 @@ WITH typed AS (
         (SELECT count(*) FILTER (WHERE parse_met(k.met)) FROM raw.criteria AS k
          WHERE k.period = r.period AND k.batch = r.batch
            AND commune_code(k.commune_code) = commune_code(r.commune_code)) AS criteria_met_reported,
-        nullif(concat_ws(', ',
-            unreadable(r.reporting_period, parse_period(r.reporting_period), 'reporting_period'),
-            unreadable(r.date_prepared, parse_date(r.date_prepared), 'date_prepared'),
-            unreadable(r.agri_cooperatives, parse_integer(r.agri_cooperatives), 'agri_cooperatives'),
-            unreadable(r.farms, parse_integer(r.farms), 'farms'),
-            unreadable(r.title_year, parse_integer(r.title_year), 'title_year'),
-            unreadable(r.is_correction, parse_met(r.is_correction), 'is_correction')
-        ), '') AS unparsed_columns
+        {{ unparsed_columns("r") }} AS unparsed_columns
     FROM raw.submission AS r
     JOIN core.dim_period AS p ON p.period = r.period
     LEFT JOIN core.dim_commune AS c

@@ -12,8 +12,5 @@ SELECT
             WHERE CASE WHEN length(clean_text(r.district_code)) <= 2 THEN c.province_code ELSE c.district_code END
                 = area_code(r.district_code)) AS area_known,
     'validate' AS row_status,
-    nullif(concat_ws(', ',
-        unreadable(r.year, parse_integer(r.year), 'year'),
-        unreadable(r.value, parse_decimal(r.value), 'value')
-    ), '') AS unparsed_columns
+    {{ unparsed_columns("r") }} AS unparsed_columns
 FROM raw.target AS r
