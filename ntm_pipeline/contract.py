@@ -34,8 +34,9 @@ class SubmissionTable:
       breaks a critical rule is taken out whole), a `detail` table (its rows count only for a
       commune whose header was published), or `annual` (targets: set per year, in files of
       their own, not partitioned by quarter);
-    - `fact`: the core fact table it is published to; its suites are expectations/<name>.json
-      and expectations/<fact>.json, its findings quarantine.<name>.
+    - `fact`: the core fact table it is published to, and `fact_description`, what a row of it
+      is; its suites are expectations/<name>.json and expectations/<fact>.json, its findings
+      quarantine.<name>.
     """
 
     name: str
@@ -44,6 +45,8 @@ class SubmissionTable:
     columns: tuple[Column, ...]
     role: str = DETAIL
     fact: str | None = None
+    fact_description: str = ""
+    fact_lists_rows: bool = False  # a fact row sums several staged rows and lists them in source_rows
 
     @property
     def column_names(self) -> list[str]:
@@ -94,6 +97,11 @@ SUBMISSION = SubmissionTable(
                "it replaces it. Blank for a first submission."),
     ),
     role=HEADER, fact="fact_commune_status",
+    fact_description=(
+        "One row per commune and quarter that sent a valid submission: its NTM title and the "
+        "year it was recognised, the title it is proposed for, and its agricultural "
+        "cooperatives and farms at quarter end. The spine every other fact joins to."
+    ),
 )
 
 CAPITAL_SOURCES = (
@@ -124,6 +132,10 @@ INVESTMENT = SubmissionTable(
                "Optional total of the six sources, million VND; when given it must equal their sum."),
     ),
     fact="fact_investment",
+    fact_description=(
+        "One row per investment project and quarter: category, status at quarter end (ongoing, "
+        "preparing, completed) and capital mobilised during the quarter by source, million VND."
+    ),
 )
 
 CRITERIA = SubmissionTable(
@@ -140,6 +152,11 @@ CRITERIA = SubmissionTable(
         Column("note", "Ghi chú", "text", "Free note, e.g. why a criterion was lost."),
     ),
     fact="fact_criteria_snapshot",
+    fact_description=(
+        "One row per commune, criterion and quarter: whether the commune met the criterion of "
+        "its criteria set at quarter end. Towns do not appear: they are not scored on rural "
+        "criteria."
+    ),
 )
 
 OCOP_PRODUCT = SubmissionTable(
@@ -163,6 +180,11 @@ OCOP_PRODUCT = SubmissionTable(
                "New certification, re-rating of an expired product, or upgrade.", required=True, code_list="ocop_event"),
     ),
     fact="fact_ocop_rating",
+    fact_description=(
+        "One row per OCOP rating event (new certification, re-rating, upgrade) as listed in "
+        "each quarter's register: stars, score, decision, certificate validity (36 months) and "
+        "whether it is the product's current rating and still valid at quarter end."
+    ),
 )
 
 CERTIFIED_AREA = SubmissionTable(
@@ -178,7 +200,11 @@ CERTIFIED_AREA = SubmissionTable(
         Column("issue_date", "Ngày cấp", "date", "Date the certificate was issued.", required=True),
         Column("expiry_date", "Ngày hết hạn", "date", "Date the certificate expires.", required=True),
     ),
-    fact="fact_certified_area",
+    fact="fact_certified_area", fact_lists_rows=True,
+    fact_description=(
+        "One row per commune, product, standard (VietGAP, GlobalGAP, organic) and quarter: "
+        "hectares under a certificate valid at quarter end, beside the hectares reported."
+    ),
 )
 
 TARGET = SubmissionTable(
@@ -192,6 +218,7 @@ TARGET = SubmissionTable(
         Column("value", "Giá trị", "decimal", "Target value at the end of the year.", required=True),
     ),
     role=ANNUAL, fact="fact_target",
+    fact_description="Annual targets by year, area (district or province) and KPI code, from raw/targets/.",
 )
 
 SUBMISSION_TABLES: tuple[SubmissionTable, ...] = (SUBMISSION, INVESTMENT, CRITERIA, OCOP_PRODUCT, CERTIFIED_AREA)

@@ -90,7 +90,10 @@ def _environment():
     return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
-def render_sql(path: Path, table: SubmissionTable) -> str:
-    """The SQL of a staging or fact file for `table`, its fragments written out."""
+def render_sql(path: Path, table: SubmissionTable | None = None) -> str:
+    """The SQL of a template for `table` (its fragments written out), or of one that loops over
+    the submission tables (`tables`), such as the row reconciliation."""
+    from ntm_pipeline.contract import SUBMISSION_TABLES
+
     template = _environment().from_string(path.read_text(encoding="utf-8"))
-    return template.render(table=table, **_fragments(table))
+    return template.render(table=table, tables=SUBMISSION_TABLES, **(_fragments(table) if table else {}))

@@ -236,15 +236,17 @@ def materialize_sql(
     frames: dict | None = None,
     descriptions: dict[str, str] | None = None,
     lineage_from: list[dg.AssetKey] | None = None,
+    template: bool = False,
     template_for=None,
 ) -> dg.MaterializeResult:
     """Write the result of a SQL file to `table`: the rows of `periods`, or the whole table
     when `periods` is None. `frames` are pandas frames the query reads by name;
     `lineage_from` names the tables whose same-named columns the table's columns come from;
-    `template_for`, a contract table, renders the file's fragments (ntm_pipeline/sql_fragments.py)."""
+    `template` renders the file as a template (ntm_pipeline/sql_fragments.py), for the contract
+    table `template_for` when given."""
     import dagster as dg
 
-    if template_for is not None:
+    if template or template_for is not None:
         from ntm_pipeline.sql_fragments import render_sql
 
         sql = render_sql(sql_file, template_for)

@@ -49,13 +49,14 @@ def sql_table(
     check_specs: Sequence[dg.AssetCheckSpec] = (),
     checks: TableChecks | None = None,
     automation_condition: dg.AutomationCondition | None = None,
+    template: bool = False,
     template_for: SubmissionTable | None = None,
 ) -> dg.AssetsDefinition:
     """The asset that writes table `key` from `sql_file`: the run's quarters when `partitioned`
     (bound as $periods), else the whole table. `params` and `frames` are computed when the
     asset runs (bound parameters, and pandas frames the query reads by name); `checks` run
-    on the table just written and yield the results of `check_specs`. With `template_for`, a
-    table of the contract, the SQL's fragments are written out for it (sql_fragments.py).
+    on the table just written and yield the results of `check_specs`. With `template` the SQL
+    is a template (sql_fragments.py), written out for the contract table `template_for`.
     Group and owners come from the folder's defs.yaml."""
     declared_in = Path(inspect.stack()[1].filename)
 
@@ -75,7 +76,7 @@ def sql_table(
         result = materialize_sql(
             duckdb, table_name(key), sql_file, periods=periods, params=params() if params else None,
             frames=frames() if frames else None, descriptions=descriptions, lineage_from=list(lineage_from) or None,
-            template_for=template_for,
+            template=template, template_for=template_for,
         )
         if column_lineage is not None:
             result = dg.MaterializeResult(

@@ -11,16 +11,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ntm_pipeline.contract import (
-    CERTIFIED_AREA,
-    CRITERIA,
-    INVESTMENT,
-    OCOP_PRODUCT,
-    SUBMISSION,
-    SUBMISSION_TABLES,
-    TARGET,
-    SubmissionTable,
-)
+from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, SUBMISSION_TABLES, SubmissionTable
 from ntm_pipeline.defs import keys
 from ntm_pipeline.defs.sql_asset import sql_table
 from ntm_pipeline.quality.validate import ROW_KEY, validate_by_period, validate_rows
@@ -80,41 +71,10 @@ def _fact(source: SubmissionTable, description: str, extra_deps: list[str] = ())
     )
 
 
-fact_commune_status = _fact(
-    SUBMISSION,
-    "One row per commune and quarter that sent a valid submission: its NTM title and the "
-    "year it was recognised, the title it is proposed for, and its agricultural cooperatives "
-    "and farms at quarter end. The spine every other fact joins to.",
-)
-fact_investment = _fact(
-    INVESTMENT,
-    "One row per investment project and quarter: category, status at quarter end (ongoing, "
-    "preparing, completed) and capital mobilised during the quarter by source, million VND.",
-)
-fact_criteria_snapshot = _fact(
-    CRITERIA,
-    "One row per commune, criterion and quarter: whether the commune met the criterion of its "
-    "criteria set at quarter end. Towns do not appear: they are not scored on rural criteria.",
-    ["dim_criterion"],
-)
-fact_ocop_rating = _fact(
-    OCOP_PRODUCT,
-    "One row per OCOP rating event (new certification, re-rating, upgrade) as listed in each "
-    "quarter's register: stars, score, decision, certificate validity (36 months) and whether "
-    "it is the product's current rating and still valid at quarter end.",
-    ["dim_ocop_star_band"],
-)
-fact_certified_area = _fact(
-    CERTIFIED_AREA,
-    "One row per commune, product, standard (VietGAP, GlobalGAP, organic) and quarter: "
-    "hectares under a certificate valid at quarter end, beside the hectares reported.",
-)
-fact_target = _fact(
-    TARGET,
-    "Annual targets by year, area (district or province) and KPI code, from raw/targets/.",
-    ["dim_kpi"],
-)
+# The reference tables a fact's SQL reads beyond its staging table and header.
+FACT_REFERENCES = {"criteria": ["dim_criterion"], "ocop_product": ["dim_ocop_star_band"], "target": ["dim_kpi"]}
 
+fact_assets = [_fact(t, t.fact_description, FACT_REFERENCES.get(t.name, [])) for t in ALL_TABLES]
 
 
 RECONCILIATION_CHECK = "every_row_accounted_for"
@@ -155,4 +115,5 @@ row_reconciliation = sql_table(
         "whole + superseded by a correction, each row once. Blocks the marts when a row is lost.",
     )],
     checks=_reconciliation_check,
+    template=True,
 )

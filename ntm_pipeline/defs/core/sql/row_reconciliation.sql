@@ -1,33 +1,26 @@
 -- Every row read from a submission, accounted for exactly once: published in a fact,
 -- quarantined for a critical finding, in a file taken out whole, or superseded by a
 -- correction. One row per period, file and table; unaccounted and counted_twice must be 0.
+-- A template over the contract's submission tables (ntm_pipeline/sql_fragments.py).
 WITH read_rows AS (
-    SELECT 'submission' AS table_name, period, source_file, row_number FROM raw.submission
-    UNION ALL SELECT 'investment', period, source_file, row_number FROM raw.investment
-    UNION ALL SELECT 'criteria', period, source_file, row_number FROM raw.criteria
-    UNION ALL SELECT 'ocop_product', period, source_file, row_number FROM raw.ocop_product
-    UNION ALL SELECT 'certified_area', period, source_file, row_number FROM raw.certified_area
+{%- for t in tables %}
+    {% if not loop.first %}UNION ALL {% endif %}SELECT '{{ t.name }}' AS table_name, period, source_file, row_number FROM raw.{{ t.name }}
+{%- endfor %}
 ),
 published AS (
-    SELECT 'submission' AS table_name, period, source_file, row_number FROM core.fact_commune_status
-    UNION ALL SELECT 'investment', period, source_file, row_number FROM core.fact_investment
-    UNION ALL SELECT 'criteria', period, source_file, row_number FROM core.fact_criteria_snapshot
-    UNION ALL SELECT 'ocop_product', period, source_file, row_number FROM core.fact_ocop_rating
-    UNION ALL SELECT 'certified_area', period, source_file, unnest(source_rows) FROM core.fact_certified_area
+{%- for t in tables %}
+    {% if not loop.first %}UNION ALL {% endif %}SELECT '{{ t.name }}' AS table_name, period, source_file, {{ "unnest(source_rows)" if t.fact_lists_rows else "row_number" }} AS row_number FROM core.{{ t.fact }}
+{%- endfor %}
 ),
 quarantined AS (
-    SELECT DISTINCT 'submission' AS table_name, period, source_file, row_number FROM quarantine.submission WHERE severity = 'critical'
-    UNION ALL SELECT DISTINCT 'investment', period, source_file, row_number FROM quarantine.investment WHERE severity = 'critical'
-    UNION ALL SELECT DISTINCT 'criteria', period, source_file, row_number FROM quarantine.criteria WHERE severity = 'critical'
-    UNION ALL SELECT DISTINCT 'ocop_product', period, source_file, row_number FROM quarantine.ocop_product WHERE severity = 'critical'
-    UNION ALL SELECT DISTINCT 'certified_area', period, source_file, row_number FROM quarantine.certified_area WHERE severity = 'critical'
+{%- for t in tables %}
+    {% if not loop.first %}UNION ALL {% endif %}SELECT DISTINCT '{{ t.name }}' AS table_name, period, source_file, row_number FROM quarantine.{{ t.name }} WHERE severity = 'critical'
+{%- endfor %}
 ),
 superseded AS (
-    SELECT 'submission' AS table_name, period, source_file, row_number FROM staging.submission WHERE row_status = 'superseded'
-    UNION ALL SELECT 'investment', period, source_file, row_number FROM staging.investment WHERE row_status = 'superseded'
-    UNION ALL SELECT 'criteria', period, source_file, row_number FROM staging.criteria WHERE row_status = 'superseded'
-    UNION ALL SELECT 'ocop_product', period, source_file, row_number FROM staging.ocop_product WHERE row_status = 'superseded'
-    UNION ALL SELECT 'certified_area', period, source_file, row_number FROM staging.certified_area WHERE row_status = 'superseded'
+{%- for t in tables %}
+    {% if not loop.first %}UNION ALL {% endif %}SELECT '{{ t.name }}' AS table_name, period, source_file, row_number FROM staging.{{ t.name }} WHERE row_status = 'superseded'
+{%- endfor %}
 ),
 classified AS (
     SELECT
