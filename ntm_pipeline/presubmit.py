@@ -2,22 +2,19 @@
 
 Each file is read first by the pipeline's own reader: a file it cannot take (damaged, a
 sheet or a column missing) is refused with that reason, whatever else is in it. The
-others go through the pipeline's raw, staging and quarantine steps in a throw-away
-warehouse, so an officer sees exactly what the district's pipeline would say: each problem
-with its sheet, row and column as the template names them, in Vietnamese (or English with
---lang en). The exit status is 1 when anything is critical, so a script can refuse to send.
+others go through the pipeline's raw, staging and quarantine steps, run by the checks
+library (ntm_pipeline/checks) on an in-memory DuckDB without Dagster, so an officer sees
+exactly what the district's pipeline would say: each problem with its sheet, row and
+column as the template names them, in Vietnamese (or English with --lang en). The exit
+status is 1 when anything is critical, so a script can refuse to send.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ntm_pipeline.contract import ALL_TABLES, PROVENANCE_COLUMNS, SUBMISSION, TARGET, SubmissionTable, table_for_name, text_key
-
-SQL = Path(__file__).parent / "sql"
 
 TEXT = {
     "vi": {
@@ -72,8 +69,9 @@ class Checked:
     """One file's heading and its problems, as (severity, line)."""
 
     heading: str
+    path: Path
     problems: list[tuple[str, str]] = field(default_factory=list)
-    source_file: str | None = None  # where it was placed under the throw-away raw/
+    to_check: bool = False  # the reader took it and its quarter is known: the checks run on it
     table: SubmissionTable = SUBMISSION
     period: str | None = None
 
@@ -96,11 +94,11 @@ def is_targets_file(path: Path) -> bool:
     return TARGET in sheets and SUBMISSION not in sheets
 
 
-def _period_of(parsed, conn) -> str | None:
+def _period_of(parsed, checker) -> str | None:
     """The quarter a parsed submission reports on, read by the pipeline's own rule."""
     header = parsed.tables.get(SUBMISSION.name)
     texts = {values["reporting_period"] for _, values in header.rows if values["reporting_period"]} if header else set()
-    periods = {conn.execute("SELECT parse_period(?)", [t]).fetchall()[0][0] for t in texts}
+    periods = {checker.parse_period(t) for t in texts}
     periods.discard(None)
     return periods.pop() if len(periods) == 1 else None
 
@@ -117,76 +115,50 @@ def _column_label(name: str, lang: str, table: SubmissionTable = SUBMISSION) -> 
     return ", ".join(headers.get(p, p) for p in parts)
 
 
-def validate_files(paths: list[Path], lang: str = "vi", period: str | None = None, out=print) -> int:
-    """Validate files and print their problems; returns 1 when any is critical, else 0."""
-    import dagster as dg
-    import duckdb
-    from dagster_duckdb import DuckDBResource
-
-    from ntm_pipeline.partitions import period_from_text, quarterly_partitions
-    from ntm_pipeline.resources import SubmissionStore
-    from ntm_pipeline.run import materialize_periods
+def validate_files(paths: list[Path], lang: str = "vi", period: str | None = None, out=print, checker=None) -> int:
+    """Validate files and print their problems; returns 1 when any is critical, else 0.
+    `checker` is a checks.Checker to reuse (the process's own by default)."""
+    from ntm_pipeline.checks import default_checker
+    from ntm_pipeline.quarters import quarters_begun
     from ntm_pipeline.submissions.reader import read_submission_file
-    from ntm_pipeline.warehouse import prepare_connection
 
+    checker = checker or default_checker()
     text = TEXT[lang]
     if period is not None:
-        quarter = period_from_text(period)
+        quarter = checker.parse_period(period)
         if quarter is None:
             raise ValueError(f"not a quarter: {period!r}")
         period = quarter
     checked: list[Checked] = []
-    with tempfile.TemporaryDirectory(prefix="ntm-validate-") as tmp, duckdb.connect() as scratch:
-        prepare_connection(scratch)
-        raw = Path(tmp) / "raw"
-        for path in paths:
-            targets = is_targets_file(path)
-            parsed = read_submission_file(path, default_table=TARGET if targets else None)
-            file_period = None if targets else period or _period_of(parsed, scratch)
-            if targets:
-                heading = text["targets_file"].format(name=path.name)
-            elif file_period:
-                heading = text["file"].format(name=path.name, period=file_period)
-            else:
-                heading = text["file_unplaced"].format(name=path.name)
-            item = Checked(heading, table=TARGET if targets else SUBMISSION, period=file_period)
-            checked.append(item)
-            if parsed.error:  # the reader's reason comes first: nothing else can be said of the file
-                message = parsed.error.message_vi if lang == "vi" else parsed.error.message_en
-                item.problems.append(("critical", f"{text['whole_file']}: {message}"))
-                continue
-            if not targets and file_period is None:
-                item.problems.append(("critical", f"{text['whole_file']}: {text['no_period']}"))
-                continue
-            keys = quarterly_partitions.get_partition_keys()
-            if file_period and file_period not in keys:
-                item.problems.append(("critical", f"{text['whole_file']}: " + text["outside"].format(
-                    period=file_period, first=keys[0], last=keys[-1])))
-                continue
-            item.source_file = f"targets/{path.name}" if targets else f"submissions/{file_period}/{path.name}"
-            placed = raw / item.source_file
-            placed.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, placed)
-        to_check = [c for c in checked if c.source_file]
-        if to_check:
-            database = Path(tmp) / "check.duckdb"
-            periods = sorted({c.period for c in to_check if c.period}) or [quarterly_partitions.get_partition_keys()[-1]]
-            result = materialize_periods(
-                periods,  # the run covers the range from the first to the last
-                dg.DagsterInstance.ephemeral(),
-                resources={
-                    "duckdb": DuckDBResource(database=str(database)),
-                    "submissions": SubmissionStore(raw_dir=str(raw)),
-                },
-                selection=dg.AssetSelection.groups("quarantine").upstream(),
-                log_level="CRITICAL",
-            )
-            if not result.success:  # a fault of the checker itself, not of the files
-                failed = [e.step_key for e in result.all_events if e.is_step_failure]
-                raise RuntimeError(f"the validation run failed in {', '.join(failed) or 'setup'}")
-            with duckdb.connect(str(database), read_only=True) as conn:
-                for item in to_check:
-                    item.problems = _problems(conn, item, lang)
+    for path in paths:
+        targets = is_targets_file(path)
+        parsed = read_submission_file(path, default_table=TARGET if targets else None)
+        file_period = None if targets else period or _period_of(parsed, checker)
+        if targets:
+            heading = text["targets_file"].format(name=path.name)
+        elif file_period:
+            heading = text["file"].format(name=path.name, period=file_period)
+        else:
+            heading = text["file_unplaced"].format(name=path.name)
+        item = Checked(heading, path, table=TARGET if targets else SUBMISSION, period=file_period)
+        checked.append(item)
+        if parsed.error:  # the reader's reason comes first: nothing else can be said of the file
+            message = parsed.error.message_vi if lang == "vi" else parsed.error.message_en
+            item.problems.append(("critical", f"{text['whole_file']}: {message}"))
+            continue
+        if not targets and file_period is None:
+            item.problems.append(("critical", f"{text['whole_file']}: {text['no_period']}"))
+            continue
+        keys = quarters_begun()
+        if file_period and file_period not in keys:
+            item.problems.append(("critical", f"{text['whole_file']}: " + text["outside"].format(
+                period=file_period, first=keys[0], last=keys[-1])))
+            continue
+        item.to_check = True
+    to_check = [c for c in checked if c.to_check]
+    if to_check:  # checked together, as one drop of files: a correction replaces, two first submissions clash
+        for item, result in zip(to_check, checker.check([(c.path, c.period) for c in to_check])):
+            item.problems = _problems(checker, item, result, lang)
     critical = warning = 0
     for item in checked:
         out(item.heading)
@@ -202,37 +174,32 @@ def validate_files(paths: list[Path], lang: str = "vi", period: str | None = Non
     return 1 if critical else 0
 
 
-def _problems(conn, item: Checked, lang: str) -> list[tuple[str, str]]:
-    """The findings of one placed file: taken out whole (with the header's own findings when
+def _problems(checker, item: Checked, result, lang: str) -> list[tuple[str, str]]:
+    """The findings of one checked file: taken out whole (with the header's own findings when
     that is why), or row by row."""
     text = TEXT[lang]
-    query = (SQL / "validate_findings.sql").read_text(encoding="utf-8")
-    tables = [item.table] if item.table is TARGET else [t for t in ALL_TABLES if t is not TARGET]
-    findings = []
-    for table in tables:
-        cursor = conn.execute(query, {"table": f"quarantine.{table.name}", "file": item.source_file})
-        names = [d[0] for d in cursor.description]
-        findings += [(table, dict(zip(names, row))) for row in cursor.fetchall()]
+    by_name = {t.name: t for t in ALL_TABLES}
+    names = [TARGET.name] if item.table is TARGET else [t.name for t in ALL_TABLES if t is not TARGET]
+    findings = [(by_name[f.table], asdict(f)) for f in result.rows if f.table in names]
+
     # Critical first, then as the workbook reads: sheet by sheet, row by row, left to right.
     def order(finding):
         table, f = finding
         columns = [c.name for c in table.columns]
         first = (f["column_name"] or "").split(",")[0].strip()
         column = columns.index(first) if first in columns else len(columns)
-        return f["severity"], tables.index(table), f["row_number"] or 0, column, f["rule"]
+        return f["severity"], names.index(table.name), f["row_number"] or 0, column, f["rule"]
 
     findings.sort(key=order)
-    cursor = conn.execute("SELECT * FROM quarantine.source_file WHERE source_file = ?", [item.source_file])
-    names = [d[0] for d in cursor.description]
-    whole = [dict(zip(names, row)) for row in cursor.fetchall()]
-    csv_name = Path(item.source_file).name if item.source_file.lower().endswith(".csv") else None
+    whole = [asdict(f) for f in result.whole_file]
+    csv_name = item.path.name if item.path.suffix.lower() == ".csv" else None
     said: set[str] = set()  # communes whose district and province a line has given
     if whole:
         header = [f for t, f in findings if t is SUBMISSION and f["severity"] == "critical"]
         # The header broke a rule: say which, where; else the file's own reason.
-        return [("critical", f"{text['whole_file']}: {_line(conn, f, item.table, lang, csv_name, said)}")
+        return [("critical", f"{text['whole_file']}: {_line(checker, f, item.table, lang, csv_name, said)}")
                 for f in header or whole]
-    return [(f["severity"], _line(conn, f, table, lang, csv_name, said)) for table, f in findings]
+    return [(f["severity"], _line(checker, f, table, lang, csv_name, said)) for table, f in findings]
 
 
 def _in_the_file(columns: str | None, value: str | None) -> tuple[str | None, str | None]:
@@ -248,7 +215,7 @@ def _in_the_file(columns: str | None, value: str | None) -> tuple[str | None, st
     return ", ".join(n for n, _ in kept), " | ".join(v or "" for _, v in kept).strip(" |") or None
 
 
-def _line(conn, finding: dict, table: SubmissionTable, lang: str, csv_name: str | None, said: set[str]) -> str:
+def _line(checker, finding: dict, table: SubmissionTable, lang: str, csv_name: str | None, said: set[str]) -> str:
     """'sheet, row, column: message (value)' with the parts the finding has; a CSV file's
     only 'sheet' is the file itself, and is left out. A commune not of the district or
     province the file names is placed once, on its first such line."""
@@ -268,10 +235,7 @@ def _line(conn, finding: dict, table: SubmissionTable, lang: str, csv_name: str 
     code = finding.get("commune_code")
     if finding.get("rule") in NOT_HERE and code and code not in said and finding.get("period"):
         said.add(code)
-        home = conn.execute(
-            (SQL / "commune_home.sql").read_text(encoding="utf-8"),
-            {"code": finding["commune_code"], "period": finding["period"]},
-        ).fetchone()
+        home = checker.commune_home(finding["commune_code"], finding["period"])
         if home:
             commune, district_code, district, province_code, province = home
             line += "; " + text["home"].format(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 
@@ -121,13 +122,29 @@ def validate_by_period(
     return combine(parts) if parts else validate_rows(suite_name, pd.DataFrame(), parameters, index_columns=index_columns)
 
 
+@lru_cache(maxsize=1)
 def _context():
+    """One ephemeral GX context per process: creating one takes about a second."""
     great_expectations = gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = great_expectations.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
+
+
+@lru_cache(maxsize=None)
+def _batch_definition(suite_name: str):
+    """The whole-dataframe batch of a suite's rows, declared once per process and suite."""
+    source = _context().data_sources.add_pandas(f"rows_of_{suite_name}")
+    return source.add_dataframe_asset(suite_name).add_batch_definition_whole_dataframe("rows")
+
+
+def prepare(suite_names: list[str]) -> None:
+    """Load GX, its context and the suites now, so the first validation is as fast as the next."""
+    for name in suite_names:
+        load_suite(name)
+        _batch_definition(name)
 
 
 def validate_rows(
@@ -146,13 +163,7 @@ def validate_rows(
     columns_out = [*index_columns, *(c for c in FINDING_COLUMNS if c not in index_columns)]
     if rows.empty:
         return Validation(suite_name, 0, [RuleOutcome(r, True, 0, True) for r in rules], pd.DataFrame(columns=columns_out))
-    context = _context()
-    batch = (
-        context.data_sources.add_pandas("warehouse")
-        .add_dataframe_asset(suite_name)
-        .add_batch_definition_whole_dataframe("rows")
-        .get_batch(batch_parameters={"dataframe": rows.reset_index(drop=True)})
-    )
+    batch = _batch_definition(suite_name).get_batch(batch_parameters={"dataframe": rows.reset_index(drop=True)})
     suite = load_suite(suite_name)
     result = batch.validate(
         suite,

@@ -1,0 +1,123 @@
+"""Files into raw rows: what the raw layer holds of each file, as read.
+
+Values stay text exactly as the file had them; staging types them. Each row carries its
+period (the folder it was dropped in), file, file hash, sheet, row number and the run that
+loaded it. A file that cannot be read is logged with its reason (raw.source_file, or
+raw.target_file for targets) and the other files still load. The raw assets and the checks
+both load files with `load_raw` and `load_targets`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ntm_pipeline.contract import PROVENANCE_COLUMNS, SUBMISSION_TABLES, TARGET, SubmissionTable
+from ntm_pipeline.submissions.reader import ParsedFile, read_submission_file
+from ntm_pipeline.warehouse import delete_partitions, insert_frame
+
+SQL = Path(__file__).parent / "sql"
+FILE_LOG_COLUMNS = [
+    "period", "source_file", "file_hash", "batch", "file_format", "size_bytes", "status", "error_code",
+    "error", "error_vi", "error_sheet", "error_column", "sheets", "rows_read", "run_id", "loaded_at",
+]
+TYPES = {"row_number": "int32", "row_hidden": "bool"}  # every other raw column is text
+
+
+def create_raw_tables(conn, tables: Sequence[SubmissionTable] = (*SUBMISSION_TABLES, TARGET)) -> None:
+    """The file logs and the raw tables of `tables`, if missing. A raw table is laid out as
+    the frame `load_raw` builds, so the two cannot differ."""
+    conn.execute((SQL / "file_logs.sql").read_text(encoding="utf-8"))
+    for table in tables:
+        conn.register("layout", raw_frame(table, [], Path("."), "", None))
+        try:
+            conn.execute(f"CREATE TABLE IF NOT EXISTS raw.{table.name} AS SELECT * FROM layout LIMIT 0")
+        finally:
+            conn.unregister("layout")
+
+
+def raw_frame(table: SubmissionTable, files: Sequence[tuple[str, ParsedFile]], root: Path, run_id: str, loaded_at) -> pd.DataFrame:
+    """The rows of one table from parsed files, built column by column (a dict per row costs
+    more than the parse at national scale). Targets have no period column."""
+    provenance = [c for c in PROVENANCE_COLUMNS if table.partitioned or c != "period"]
+    columns: dict[str, list] = {c: [] for c in [*provenance, *table.column_names]}
+    for period, parsed in files:
+        chunk = parsed.tables.get(table.name)
+        if chunk is None or not chunk.rows:
+            continue
+        n = len(chunk.rows)
+        constant = {
+            "period": period, "source_file": parsed.path.relative_to(root).as_posix(), "file_hash": parsed.file_hash,
+            "batch": parsed.batch.relative_to(root).as_posix(), "sheet": chunk.sheet, "run_id": run_id,
+        }
+        for name in provenance:
+            if name in constant:
+                columns[name].extend([constant[name]] * n)
+        columns["row_number"].extend(number for number, _ in chunk.rows)
+        columns["row_hidden"].extend(number in chunk.hidden_rows for number, _ in chunk.rows)
+        for name in table.column_names:
+            columns[name].extend(values[name] for _, values in chunk.rows)
+    frame = pd.DataFrame({name: pd.array(values, dtype=TYPES.get(name, "string")) for name, values in columns.items()})
+    frame.insert(len(provenance), "loaded_at", pd.Series([loaded_at] * len(frame), dtype="datetime64[us]"))
+    return frame
+
+
+def file_log(files: Sequence[tuple[str, ParsedFile]], root: Path, run_id: str, loaded_at, partitioned: bool = True) -> pd.DataFrame:
+    """File log rows: one per file, parsed or rejected with its reason and its place."""
+    frame = pd.DataFrame.from_records(
+        [
+            {
+                "period": period,
+                "source_file": f.path.relative_to(root).as_posix(),
+                "file_hash": f.file_hash,
+                "batch": f.batch.relative_to(root).as_posix(),
+                "file_format": f.path.suffix.lower().lstrip("."),
+                "size_bytes": f.path.stat().st_size,
+                "status": "rejected" if f.error else "parsed",
+                "error_code": f.error.code if f.error else None,
+                "error": f.error.message_en if f.error else None,
+                "error_vi": f.error.message_vi if f.error else None,
+                "error_sheet": f.error.sheet if f.error else None,
+                "error_column": f.error.column if f.error else None,
+                "sheets": [t.sheet for t in f.tables.values()],
+                "rows_read": f.row_count,
+                "run_id": run_id,
+                "loaded_at": loaded_at,
+            }
+            for period, f in files
+        ],
+        columns=FILE_LOG_COLUMNS,
+    )
+    return frame if partitioned else frame.drop(columns="period")
+
+
+def load_raw(conn, period: str, paths: Sequence[Path], root: Path, run_id: str, loaded_at) -> list[ParsedFile]:
+    """Read the submission files of one quarter and append their rows to the raw tables and
+    their log to raw.source_file; returns the parsed files (rejected ones carry `error`).
+    Names are paths relative to `root` (the raw/ folder). The caller deletes the quarter's
+    earlier rows (`clear_raw`) and holds the transaction; memory holds one quarter's files."""
+    files = [(period, read_submission_file(path)) for path in paths]
+    insert_frame(conn, "raw.source_file", file_log(files, root, run_id, loaded_at))
+    good = [(p, f) for p, f in files if not f.error]
+    for table in SUBMISSION_TABLES:
+        insert_frame(conn, f"raw.{table.name}", raw_frame(table, good, root, run_id, loaded_at))
+    return [f for _, f in files]
+
+
+def clear_raw(conn, periods: Sequence[str]) -> None:
+    """Inside a transaction: delete the raw rows and file log of `periods`, before loading them again."""
+    for name in ("source_file", *(t.name for t in SUBMISSION_TABLES)):
+        delete_partitions(conn, f"raw.{name}", list(periods))
+
+
+def load_targets(conn, paths: Sequence[Path], root: Path, run_id: str, loaded_at) -> list[ParsedFile]:
+    """Replace raw.target and raw.target_file with the targets files `paths` (CSV, or a
+    workbook's 'Chỉ tiêu' sheet), inside the caller's transaction; returns the parsed files."""
+    files = [("", read_submission_file(path, default_table=TARGET)) for path in paths]
+    rows = raw_frame(TARGET, [(p, f) for p, f in files if not f.error], root, run_id, loaded_at)
+    for table, frame in (("raw.target", rows), ("raw.target_file", file_log(files, root, run_id, loaded_at, partitioned=False))):
+        conn.execute(f"DELETE FROM {table}")
+        insert_frame(conn, table, frame)
+    return [f for _, f in files]

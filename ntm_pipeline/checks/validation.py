@@ -1,0 +1,58 @@
+"""Staged rows through the table's Great Expectations suite, and its findings written.
+
+`validate` gives the suite's outcome on the staged rows of some quarters (or every target
+row), a quarter at a time; `write_findings` replaces those quarters of quarantine.<table>.
+The quarantine assets and the checks call both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ntm_pipeline.contract import SubmissionTable
+from ntm_pipeline.reference import code_lists
+from ntm_pipeline.quality.validate import FINDING_COLUMNS, Validation, validate_by_period, validate_rows
+from ntm_pipeline.checks.staging import write_query
+from ntm_pipeline.warehouse import read_sql
+
+SQL = Path(__file__).parent / "sql"
+
+
+def rows_for_validation(conn, table: SubmissionTable, periods: Sequence[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The staged rows of `periods` (every row for targets) and the same rows as read, keyed alike."""
+    params = {"staged": f"staging.{table.name}", "partitioned": table.partitioned, "periods": list(periods or [])}
+    staged = conn.execute(read_sql(SQL / "validation_rows.sql"), params).df()
+    if table.partitioned:
+        raw = conn.execute(read_sql(SQL / "validation_raw_rows.sql"),
+                           {"staged": params["staged"], "raw": f"raw.{table.name}", "periods": params["periods"]}).df()
+    else:
+        raw = conn.execute(read_sql(SQL / "validation_raw_targets.sql")).df()
+    return staged, raw.drop(columns="period", errors="ignore").rename(columns={"validated_period": "period"})
+
+
+def validate(conn, table: SubmissionTable, periods: Sequence[str] | None) -> Validation:
+    """The suite expectations/<table>.json on staging.<table>: a quarter at a time for a
+    table kept by quarter (memory holds one quarter's rows), every row for targets."""
+    parameters = code_lists(conn)
+    if table.partitioned:
+        return validate_by_period(
+            table.name, list(periods or []), lambda period: rows_for_validation(conn, table, [period]), parameters
+        )
+    staged, raw = rows_for_validation(conn, table, None)
+    return validate_rows(table.name, staged, parameters, raw_rows=raw)
+
+
+def write_findings(conn, table: SubmissionTable, periods: Sequence[str] | None, validation: Validation,
+                   whole: bool = False) -> int:
+    """Replace the findings of `periods` (all of them for targets) in quarantine.<table>;
+    returns the findings now held for them. `whole`: as in `stage`."""
+    findings = validation.findings.astype({c: "string" for c in FINDING_COLUMNS if c != "row_number"})
+    conn.register("findings", findings.astype({"row_number": "int32"}))
+    try:
+        return write_query(conn, f"quarantine.{table.name}", read_sql(SQL / "findings.sql"),
+                           list(periods or []) if table.partitioned else None, whole=whole)
+    finally:
+        conn.unregister("findings")

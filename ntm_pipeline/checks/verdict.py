@@ -1,0 +1,39 @@
+"""The whole-file verdict: which files are taken out whole, and why.
+
+quarantine.source_file is written by the quarantine layer's own SQL
+(ntm_pipeline/defs/quarantine/sql/source_file.sql, read from there) from the file logs and
+the header's findings: files that could not be read, and one-commune submissions whose
+header broke a critical rule or that have no header row. Detail rows are staged after it,
+so the rows of a file taken out whole are not validated one by one.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from ntm_pipeline.contract import ALL_TABLES
+from ntm_pipeline.checks.staging import write_query
+from ntm_pipeline.warehouse import read_sql
+
+SOURCE_FILE_SQL = Path(__file__).resolve().parent.parent / "defs" / "quarantine" / "sql" / "source_file.sql"
+
+
+@lru_cache(maxsize=1)
+def column_labels() -> pd.DataFrame:
+    """The Vietnamese header of every column, for reasons that name a column as officers see it."""
+    return pd.DataFrame(
+        [(c.name, c.header_vi) for t in ALL_TABLES for c in t.columns], columns=["column_name", "header_vi"]
+    ).drop_duplicates("column_name")
+
+
+def quarantined_files(conn, whole: bool = False) -> int:
+    """Rebuild quarantine.source_file whole (it is small: one row per bad file); returns its
+    rows. `whole`: as in `stage`."""
+    conn.register("column_labels", column_labels())
+    try:
+        return write_query(conn, "quarantine.source_file", read_sql(SOURCE_FILE_SQL), None, whole=whole)
+    finally:
+        conn.unregister("column_labels")
