@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test dev sample docs bench clean-warehouse
+.PHONY: run test test-fast dev sample docs bench clean-warehouse
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,14 @@ $(INSTALLED): pyproject.toml
 run: $(INSTALLED)
 	$(BIN)/ntm run
 
-## Run the test suite.
+## Run the whole test suite (what CI runs).
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
+
+## The fast tier for the edit-test loop, under a minute: every test not marked slow
+## (no pipeline build, daemon, webserver, PostgreSQL or concurrent runs).
+test-fast: $(INSTALLED)
+	$(BIN)/python -m pytest -m "not slow"
 
 ## Start the Dagster UI on http://127.0.0.1:3000.
 dev: $(INSTALLED)

@@ -67,3 +67,11 @@ def sample_warehouse(sample_build) -> Path:
 def sample_db(sample_warehouse):
     with duckdb.connect(str(sample_warehouse), read_only=True) as conn:
         yield conn
+
+
+def pytest_collection_modifyitems(items):
+    """A test on the shared Kim Bôi build is slow: the build alone (about 35 s here) leaves
+    the fast tier no room under a minute."""
+    for item in items:
+        if "sample_build" in item.fixturenames:
+            item.add_marker(pytest.mark.slow)

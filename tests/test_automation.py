@@ -17,6 +17,8 @@ from ntm_pipeline.defs.automation.sensors import new_submission_files, refresh_m
 from ntm_pipeline.resources import SubmissionStore
 from ntm_pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.slow  # builds its own warehouses and runs the jobs through the pipeline
+
 
 def copy(raw, period, name, source_period=None):
     target = raw / "submissions" / period / name

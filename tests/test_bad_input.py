@@ -15,6 +15,8 @@ from ntm_pipeline.contract import INVESTMENT
 from ntm_pipeline.samples.kim_boi import PERIODS, KimBoiSample
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly
 
+pytestmark = pytest.mark.slow  # builds its own warehouse through the pipeline
+
 PERIOD = "2024-Q1"
 GOOD = ["05068", "05080", "05065"]  # sample files copied unchanged (05065 also for 2023-Q4)
 SAMPLE = KimBoiSample()

@@ -8,10 +8,13 @@ import sys
 
 import dagster as dg
 import duckdb
+import pytest
 from dagster import DagsterEventType
 
 from conftest import copy_sample
 from ntm_pipeline.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow  # two pipeline runs at once, in processes of their own
 
 RUN = """
 import sys

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pytest
 from dagster._core.instance.ref import InstanceRef
 
 from conftest import copy_sample
 from ntm_pipeline.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow  # starts dagster-daemon and waits for its runs
 
 
 def test_dropped_files_are_materialised_by_the_daemon(tmp_path):

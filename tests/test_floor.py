@@ -18,6 +18,8 @@ from ntm_pipeline.settings import PROJECT_ROOT
 sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 import floor_check  # noqa: E402
 
+pytestmark = pytest.mark.slow  # builds its own warehouse through the pipeline
+
 PROVINCES = ["48", "58"]  # the two smallest: 47 and 62 units
 PERIODS = ["2024-Q1", "2024-Q2"]
 

@@ -19,6 +19,8 @@ from ntm_pipeline.contract import CAPITAL_SOURCES
 from ntm_pipeline.samples.kim_boi import PERIODS, KimBoiSample
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly
 
+pytestmark = pytest.mark.slow  # builds its own warehouse through the pipeline
+
 RUN_PERIODS = ["2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4", "2024-Q1", "2024-Q2"]
 STEADY = "05068"  # Nam Thượng reports every quarter
 ABSENT = "05080"  # Sào Báy reports 2024-Q1 only, not 2024-Q2

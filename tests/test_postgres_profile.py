@@ -20,6 +20,8 @@ from ntm_pipeline.resources import SubmissionStore
 from ntm_pipeline.run import materialize_periods
 from ntm_pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.slow  # starts a PostgreSQL server and runs a quarter on it
+
 
 def postgres_binary(name: str) -> str | None:
     found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)

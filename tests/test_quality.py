@@ -14,6 +14,8 @@ from ntm_pipeline.defs import keys
 from ntm_pipeline.resources import SubmissionStore
 from ntm_pipeline.run import materialize_periods
 
+pytestmark = pytest.mark.slow  # builds its own warehouses through the pipeline
+
 
 def test_sample_runs_clean_with_its_warnings_explained(sample_build):
     database, result = sample_build

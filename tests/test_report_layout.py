@@ -18,6 +18,8 @@ from conftest import SAMPLE_RAW, build_warehouse, copy_sample
 from ntm_pipeline.report.build import Header, Report, Table, build_report, to_html, to_markdown, write_report
 from ntm_pipeline.submissions.reader import read_submission_file
 
+pytestmark = pytest.mark.slow  # builds its own warehouses through the pipeline
+
 # --- An oracle for Vietnamese order, independent of the ICU collation the product uses: the
 # alphabet a ă â b c d đ e ê g h i k l m n o ô ơ p q r s t u ư v x y, letters first, then tones
 # in dictionary order (ngang, huyền, hỏi, ngã, sắc, nặng), a space before any letter.

@@ -1,8 +1,11 @@
 """A rerun replaces what it wrote, never duplicates it."""
 
 import duckdb
+import pytest
 
 from conftest import build_warehouse, copy_sample
+
+pytestmark = pytest.mark.slow  # builds its own warehouses through the pipeline
 
 TABLES = ["raw.submission", "raw.investment", "staging.criteria", "core.fact_investment",
           "core.fact_ocop_rating", "mart.kpi_quarterly", "core.dim_commune", "core.fact_target"]

@@ -25,6 +25,8 @@ from ntm_pipeline.samples.kim_boi import PERIODS, KimBoiSample
 from ntm_pipeline.settings import PROJECT_ROOT
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly
 
+pytestmark = pytest.mark.slow  # `ntm run` builds its own warehouse through the pipeline
+
 SAMPLE = KimBoiSample()
 UNITS = {u.code: u for u in SAMPLE.units}
 PERIOD = "2024-Q1"

@@ -11,6 +11,8 @@ from ntm_pipeline.contract import CERTIFIED_AREA, CRITERIA, INVESTMENT, OCOP_PRO
 from ntm_pipeline.samples.kim_boi import KimBoiSample, PERIODS
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly, write_csv
 
+pytestmark = pytest.mark.slow  # builds its own warehouses through the pipeline
+
 PERIOD = "2024-Q1"
 I = PERIODS.index(PERIOD)
 

@@ -5,9 +5,12 @@ import subprocess
 import sys
 
 import duckdb
+import pytest
 
 from conftest import build_warehouse
 from ntm_pipeline.samples.country import CountrySample, country_units, quarter_range
+
+pytestmark = pytest.mark.slow  # builds its own warehouse through the pipeline
 
 
 def kim_boi_units():

@@ -13,6 +13,8 @@ from ntm_pipeline.settings import PROJECT_ROOT
 from ntm_pipeline.submissions.reader import read_submission_file
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly
 
+pytestmark = pytest.mark.slow  # builds its own warehouse through the pipeline
+
 PERIOD = "2024-Q1"
 TARGET_ROWS = [
     {"year": 2024, "district_code": "153", "target_code": "ntm_communes", "value": 8},

@@ -18,6 +18,8 @@ from ntm_pipeline.presubmit import is_targets_file, validate_files
 from ntm_pipeline.samples.kim_boi import PERIODS, KimBoiSample
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly, write_csv
 
+pytestmark = pytest.mark.slow  # `ntm validate` runs the pipeline per file; builds its own warehouse
+
 SAMPLE = KimBoiSample()
 UNITS = {u.code: u for u in SAMPLE.units}
 VERDICT_FIX = "Kết quả: {} lỗi, 0 cảnh báo. Cần sửa các lỗi trước khi gửi."

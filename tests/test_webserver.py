@@ -15,6 +15,8 @@ import pytest
 from ntm_pipeline.definitions import defs
 from ntm_pipeline.settings import PROJECT_ROOT
 
+pytestmark = pytest.mark.slow  # starts dagster-webserver
+
 QUERY = """
 { assetNodes { assetKey { path } groupName dependencyKeys { path }
     metadataEntries { label ... on TextMetadataEntry { text } }
