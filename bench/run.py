@@ -1,10 +1,13 @@
 """`make bench`: the whole pipeline at three scales, against the plain-DuckDB floor.
 
-Scales (pick some with BENCH_SCALES=kim_boi,province,country):
+Scales (pick some with BENCH_SCALES=kim_boi,province,country,validate):
   kim_boi   the bundled sample: 17 units x 8 quarters, one workbook per commune and quarter
   province  Hòa Bình (151 units) x 8 quarters as commune workbooks, 1 % of detail rows bad
   country   every pre-2025 unit (10,035) x 8 quarters as bulk CSV, one file per province,
             quarter and table
+  validate  `ntm validate` on one commune workbook of the sample: from a cold start (a new
+            process, imports included) and in a warm process (a second check by the same
+            checks.Checker), against the targets of 5 s and 0.5 s
 
 For each scale it prints the wall time of a full materialisation (`ntm run` in a process
 of its own, imports included), rows read per second, the peak resident memory of the whole
@@ -254,6 +257,44 @@ def bench_parsing(folder: Path, limit: int = 300) -> tuple[int, float, float]:
     return len(paths), ours, theirs
 
 
+VALIDATE_FILE = ROOT / "raw" / "submissions" / "2024-Q1" / "05068-nam-thuong.xlsx"
+VALIDATE_LIMITS = {"cold": 5.0, "warm": 0.5}  # seconds: the targets of issue 11
+WARM_CHECKS = """
+import sys, time
+from pathlib import Path
+from ntm_pipeline.checks import Checker
+checker, files = Checker(), [(Path(sys.argv[1]), "2024-Q1")]
+checker.check(files)
+times = []
+for _ in range(int(sys.argv[2])):
+    started = time.perf_counter()
+    checker.check(files)
+    times.append(time.perf_counter() - started)
+print(sorted(times)[len(times) // 2])
+"""
+
+
+def bench_validate(runs: int = 5) -> dict[str, float]:
+    """Median seconds of `ntm validate FILE` in a new process each time (cold), and of one
+    check in a process whose checker has already checked the file once (warm)."""
+    env = {**os.environ, "GX_ANALYTICS_ENABLED": "false"}
+    ntm = Path(sys.executable).parent / "ntm"
+    cold = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run([str(ntm), "validate", str(VALIDATE_FILE)], env=env, capture_output=True, text=True)
+        cold.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            raise SystemExit(f"ntm validate {VALIDATE_FILE.name} failed ({done.returncode}): {done.stdout}{done.stderr}")
+    warm = subprocess.run([sys.executable, "-c", WARM_CHECKS, str(VALIDATE_FILE), str(runs)], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    figures = {"cold": sorted(cold)[runs // 2], "warm": float(warm.stdout.split()[-1])}
+    print(f"validate: one workbook ({VALIDATE_FILE.name}), median of {runs}: " + ", ".join(
+        f"{name} {seconds:.2f} s ({'within' if seconds < VALIDATE_LIMITS[name] else 'OVER'} "
+        f"the {VALIDATE_LIMITS[name]} s target)" for name, seconds in figures.items()), flush=True)
+    return figures
+
+
 def print_table(results: list[Result]) -> None:
     print()
     print(f"{'scale':<9} {'units':>6} {'files':>6} {'rows':>10} {'bad in':>7} {'quar.':>6} {'full s':>7} "
@@ -268,11 +309,14 @@ def print_table(results: list[Result]) -> None:
 
 
 def main() -> int:
-    names = os.environ.get("BENCH_SCALES", ",".join(SCALES)).split(",")
+    names = os.environ.get("BENCH_SCALES", ",".join([*SCALES, "validate"])).split(",")
     print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB; "
           f"python {sys.version.split()[0]}, duckdb {duckdb.__version__}", flush=True)
-    results = [bench_scale(SCALES[name]) for name in names]
-    print_table(results)
+    results = [bench_scale(SCALES[name]) for name in names if name in SCALES]
+    if results:
+        print_table(results)
+    if "validate" in names:
+        bench_validate()
     workbooks = DATA / "province" / "raw" / "submissions"
     if workbooks.is_dir():
         count, ours, theirs = bench_parsing(workbooks)

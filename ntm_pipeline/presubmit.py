@@ -94,11 +94,13 @@ def is_targets_file(path: Path) -> bool:
     return TARGET in sheets and SUBMISSION not in sheets
 
 
-def _period_of(parsed, checker) -> str | None:
+def _period_of(parsed) -> str | None:
     """The quarter a parsed submission reports on, read by the pipeline's own rule."""
+    from ntm_pipeline.quarters import period_from_text
+
     header = parsed.tables.get(SUBMISSION.name)
     texts = {values["reporting_period"] for _, values in header.rows if values["reporting_period"]} if header else set()
-    periods = {checker.parse_period(t) for t in texts}
+    periods = {period_from_text(t) for t in texts}
     periods.discard(None)
     return periods.pop() if len(periods) == 1 else None
 
@@ -118,14 +120,12 @@ def _column_label(name: str, lang: str, table: SubmissionTable = SUBMISSION) -> 
 def validate_files(paths: list[Path], lang: str = "vi", period: str | None = None, out=print, checker=None) -> int:
     """Validate files and print their problems; returns 1 when any is critical, else 0.
     `checker` is a checks.Checker to reuse (the process's own by default)."""
-    from ntm_pipeline.checks import default_checker
-    from ntm_pipeline.quarters import quarters_begun
+    from ntm_pipeline.quarters import period_from_text, quarters_begun
     from ntm_pipeline.submissions.reader import read_submission_file
 
-    checker = checker or default_checker()
     text = TEXT[lang]
     if period is not None:
-        quarter = checker.parse_period(period)
+        quarter = period_from_text(period)
         if quarter is None:
             raise ValueError(f"not a quarter: {period!r}")
         period = quarter
@@ -133,7 +133,7 @@ def validate_files(paths: list[Path], lang: str = "vi", period: str | None = Non
     for path in paths:
         targets = is_targets_file(path)
         parsed = read_submission_file(path, default_table=TARGET if targets else None)
-        file_period = None if targets else period or _period_of(parsed, checker)
+        file_period = None if targets else period or _period_of(parsed)
         if targets:
             heading = text["targets_file"].format(name=path.name)
         elif file_period:
@@ -157,6 +157,10 @@ def validate_files(paths: list[Path], lang: str = "vi", period: str | None = Non
         item.to_check = True
     to_check = [c for c in checked if c.to_check]
     if to_check:  # checked together, as one drop of files: a correction replaces, two first submissions clash
+        if checker is None:  # built only now: a file the reader refuses is answered without loading GX
+            from ntm_pipeline.checks import default_checker
+
+            checker = default_checker()
         for item, result in zip(to_check, checker.check([(c.path, c.period) for c in to_check])):
             item.problems = _problems(checker, item, result, lang)
     critical = warning = 0
