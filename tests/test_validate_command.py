@@ -18,7 +18,7 @@ from ntm_pipeline.presubmit import is_targets_file, validate_files
 from ntm_pipeline.samples.kim_boi import PERIODS, KimBoiSample
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly, write_csv
 
-pytestmark = pytest.mark.slow  # `ntm validate` runs the pipeline per file; builds its own warehouse
+pytestmark = pytest.mark.slow  # Great Expectations runs seconds per test; one test builds its own warehouse
 
 SAMPLE = KimBoiSample()
 UNITS = {u.code: u for u in SAMPLE.units}
