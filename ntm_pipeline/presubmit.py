@@ -14,7 +14,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ntm_pipeline.contract import ALL_TABLES, PROVENANCE_COLUMNS, SUBMISSION, TARGET, SubmissionTable, table_for_name, text_key
+from ntm_pipeline.contract import (
+    ALL_TABLES,
+    PROVENANCE_COLUMNS,
+    SUBMISSION,
+    TARGET,
+    SubmissionTable,
+    table_for_name,
+    text_key,
+)
 
 TEXT = {
     "vi": {

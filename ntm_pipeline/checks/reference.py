@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ntm_pipeline.checks.staging import write_query
 from ntm_pipeline.quarters import FIRST_YEAR, LAST_YEAR
 from ntm_pipeline.reference import reference_csv_path
-from ntm_pipeline.checks.staging import write_query
 from ntm_pipeline.warehouse import read_sql
 
 SQL = Path(__file__).parent / "sql"

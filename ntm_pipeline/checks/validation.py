@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ntm_pipeline.contract import SubmissionTable
-from ntm_pipeline.reference import code_lists
-from ntm_pipeline.quality.validate import FINDING_COLUMNS, Validation, validate_by_period, validate_rows
 from ntm_pipeline.checks.staging import write_query
+from ntm_pipeline.contract import SubmissionTable
+from ntm_pipeline.quality.validate import FINDING_COLUMNS, Validation, validate_by_period, validate_rows
+from ntm_pipeline.reference import code_lists
 from ntm_pipeline.warehouse import read_sql
 
 SQL = Path(__file__).parent / "sql"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ntm_pipeline.contract import ALL_TABLES
 from ntm_pipeline.checks.staging import write_query
+from ntm_pipeline.contract import ALL_TABLES
 from ntm_pipeline.warehouse import read_sql
 
 SOURCE_FILE_SQL = Path(__file__).resolve().parent.parent / "defs" / "quarantine" / "sql" / "source_file.sql"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from ntm_pipeline.settings import expectations_dir
@@ -79,7 +79,7 @@ def gx():
     return great_expectations
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_suite(name: str):
     """The suite as a GX ExpectationSuite; raises SuiteError if GX dropped anything."""
     from great_expectations.core.expectation_suite import ExpectationSuite

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
@@ -133,7 +133,7 @@ def _context():
     return context
 
 
-@lru_cache(maxsize=None)
+@cache
 def _batch_definition(suite_name: str):
     """The whole-dataframe batch of a suite's rows, declared once per process and suite."""
     source = _context().data_sources.add_pandas(f"rows_of_{suite_name}")
