@@ -86,14 +86,11 @@ class Checker:
 
         self.conn = duckdb.connect()
         self._lock = threading.Lock()
-        prepare_connection(self.conn)
+        prepare_connection(self.conn)  # the parsing macros: none reads a table
         if warehouse is not None:
             copy_reference(self.conn, Path(warehouse))
         else:
             build_reference(self.conn)
-        prepare_connection(self.conn)  # the macros that read the reference tables
-        self._run({}, [], Path("."))  # the layers' tables exist: the macros that read them can be made
-        prepare_connection(self.conn)
         prepare([t.name for t in ALL_TABLES])
         # What was loaded lives as long as the process (GX's registry, the suites): keep the
         # garbage collector from walking it on every collection, a tenth of a check's time.
@@ -152,8 +149,6 @@ class Checker:
         stage(conn, SUBMISSION, periods, whole=True)
         write_findings(conn, SUBMISSION, periods, validate(conn, SUBMISSION, periods), whole=True)
         quarantined_files(conn, whole=True)
-        if not periods and not targets:
-            return  # the empty run that makes the tables: the detail tables' macros may not exist yet
         for table in DETAIL_TABLES:
             stage(conn, table, periods, whole=True)
             write_findings(conn, table, periods, validate(conn, table, periods), whole=True)
