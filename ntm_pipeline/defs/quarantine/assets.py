@@ -12,46 +12,20 @@ whole (a failure no quarantined row can explain).
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 
+from ntm_pipeline.checks import column_labels, validate, write_findings
 from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, SubmissionTable
 from ntm_pipeline.defs import keys
 from ntm_pipeline.defs.sql_asset import sql_table
 from ntm_pipeline.partitions import by_quarter, partition_periods
-from ntm_pipeline.quality.validate import FINDING_COLUMNS, ROW_KEY, validate_by_period, validate_rows
-from ntm_pipeline.reference import code_lists
-from ntm_pipeline.warehouse import (
-    WAREHOUSE_POOL,
-    replace_partitions,
-    replace_table,
-    table_metadata,
-    table_name,
-    warehouse,
-)
+from ntm_pipeline.quality.validate import ROW_KEY
+from ntm_pipeline.warehouse import WAREHOUSE_POOL, table_metadata, table_name, warehouse
 
 SQL = Path(__file__).parent / "sql"
 
 CRITICAL_CHECK = "published_rows_pass_critical_rules"
 WARNING_CHECK = "warning_rules"
-
-
-def _rows_for_validation(conn, table: SubmissionTable, periods: list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The staged rows of `periods` (all when None), and the same rows as read, keyed alike,
-    for quoting typed values."""
-    # Rows superseded by a correction, or in a file taken out whole, are not validated row by row.
-    where = "WHERE s.row_status = 'validate'" + (" AND s.period IN (SELECT unnest($periods))" if periods is not None else "")
-    params = {"periods": periods} if periods is not None else {}
-    staged = conn.execute(f"SELECT * FROM staging.{table.name} AS s {where}", params).df()
-    raw_columns = ", ".join(f"r.{c}" for c in table.column_names)
-    # The period in the join keeps DuckDB to the quarter's raw rows, not every quarter's.
-    join_on = "period, source_file, sheet, row_number" if table.partitioned else "source_file, sheet, row_number"
-    raw = conn.execute(
-        f"SELECT s.period, s.source_file, s.sheet, s.row_number, {raw_columns} "
-        f"FROM staging.{table.name} AS s JOIN raw.{table.name} AS r USING ({join_on}) {where}",
-        params,
-    ).df()
-    return staged, raw
 
 
 def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
@@ -84,20 +58,9 @@ def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
         periods = partition_periods(context) if partitioned else None
         target = table_name(key)
         with warehouse(duckdb) as conn:
-            if partitioned:
-                validation = validate_by_period(
-                    table.name, periods, lambda period: _rows_for_validation(conn, table, [period]), code_lists(conn)
-                )
-            else:
-                staged, raw = _rows_for_validation(conn, table, None)
-                validation = validate_rows(table.name, staged, code_lists(conn), raw_rows=raw)
-            findings = validation.findings.astype({c: "string" for c in FINDING_COLUMNS if c != "row_number"})
-            conn.register("findings", findings.astype({"row_number": "int32"}))
-            select = f"SELECT {', '.join(FINDING_COLUMNS)} FROM findings"
-            rows = (
-                replace_partitions(conn, target, periods, select) if partitioned
-                else replace_table(conn, target, select)
-            )
+            # The checks library's own steps, as `ntm validate` runs them on a few files.
+            validation = validate(conn, table, periods)
+            rows = write_findings(conn, table, periods, validation)
             quarantined = validation.quarantined_rows
             yield dg.MaterializeResult(metadata={
                 **table_metadata(conn, target, rows),
@@ -127,14 +90,6 @@ def _quarantine_asset(table: SubmissionTable) -> dg.AssetsDefinition:
 quarantine_assets = [_quarantine_asset(t) for t in ALL_TABLES]
 
 
-def _column_labels() -> dict:
-    """The Vietnamese header of every column, for messages that name a column as officers see it."""
-    labels = pd.DataFrame(
-        [(c.name, c.header_vi) for t in ALL_TABLES for c in t.columns], columns=["column_name", "header_vi"]
-    ).drop_duplicates("column_name")
-    return {"column_labels": labels}
-
-
 quarantined_files = sql_table(
     keys.QUARANTINED_FILES, SQL / "source_file.sql",
     description="Files taken out whole, each with one reason in Vietnamese and English and, where it has "
@@ -146,6 +101,6 @@ quarantined_files = sql_table(
     "and every quarter's files are listed in one place.",
     deps=[keys.RAW_SOURCE_FILE, keys.RAW_TARGET_FILE, keys.staging(SUBMISSION), keys.quarantine(SUBMISSION),
           keys.core("dim_commune"), keys.core("dim_period")],
-    frames=_column_labels,
+    frames=lambda: {"column_labels": column_labels()},
     descriptions={"rule": "Code of the reason.", "message_vi": "Reason, in Vietnamese.", "message_en": "Reason, in English."},
 )
