@@ -99,12 +99,12 @@ def _keep_traceback(command: str) -> Path:
 def quarter_option(parser: argparse.ArgumentParser, option: str, text: str, lang: str = "en") -> str:
     """The quarter `text` names, in any spelling a file may use; exits with a one-line
     message (status 2) when it names none or one outside the partitions."""
-    from ntm_pipeline.partitions import period_from_text, quarterly_partitions
+    from ntm_pipeline.quarters import period_from_text, quarters_begun
 
     period = period_from_text(text)
     if period is None:
         parser.error(NOT_A_QUARTER[lang].format(option=option, text=text))
-    keys = quarterly_partitions.get_partition_keys()
+    keys = quarters_begun()  # the partitions' keys, without loading Dagster
     if period not in keys:
         parser.error(OUT_OF_RANGE[lang].format(option=option, period=period, first=keys[0], last=keys[-1]))
     return period
