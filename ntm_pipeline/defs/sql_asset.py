@@ -8,7 +8,7 @@ Great Expectations, writing reports) are written by hand, each saying why.
 """
 
 
-import inspect
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -58,7 +58,7 @@ def sql_table(
     on the table just written and yield the results of `check_specs`. With `template` the SQL
     is a template (sql_fragments.py), written out for the contract table `template_for`.
     Group and owners come from the folder's defs.yaml."""
-    declared_in = Path(inspect.stack()[1].filename)
+    declared_in = Path(sys._getframe(1).f_code.co_filename)  # the module declaring the asset
 
     @dg.asset(
         key=key,
