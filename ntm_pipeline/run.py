@@ -141,13 +141,9 @@ def _home_instance() -> dg.DagsterInstance:
 
 def quarter_span(periods: list[str]) -> list[str]:
     """Every quarter from the first to the last of `periods`: a run covers a contiguous range."""
-    from ntm_pipeline.partitions import parse_period, shift_period
+    from ntm_pipeline.quarters import QUARTERS
 
-    first, last = min(periods, key=parse_period), max(periods, key=parse_period)
-    span = [first]
-    while span[-1] != last:
-        span.append(shift_period(span[-1], 1))
-    return span
+    return QUARTERS[QUARTERS.index(min(periods)) : QUARTERS.index(max(periods)) + 1]  # 'YYYY-Qn' sorts as it reads
 
 
 def run_all(periods: list[str] | None = None, out=None) -> int:

@@ -12,6 +12,8 @@ import dagster as dg
 
 from ntm_pipeline import settings
 from ntm_pipeline.contract import ALL_TABLES
+from ntm_pipeline.defs import keys
+from ntm_pipeline.warehouse import table_exists
 
 SQL = Path(__file__).parent / "sql"
 
@@ -20,7 +22,6 @@ HEADLINE_KPIS = [
     "ocop_products", "avg_criteria_met", "ntm_communes", "advanced_ntm_communes",
     "communes_15_18_criteria", "communes_10_14_criteria",
 ]
-REPORT_ASSET = dg.AssetKey(["mart", "quarterly_report"])
 
 
 def print_summary(result: dg.ExecuteInProcessResult, periods: list[str], elapsed: float, out=print) -> None:
@@ -35,7 +36,7 @@ def print_summary(result: dg.ExecuteInProcessResult, periods: list[str], elapsed
     with duckdb.connect(str(settings.warehouse_path()), read_only=True) as conn:
         loaded = [r[0] for r in conn.execute(
             "SELECT DISTINCT period FROM core.fact_commune_status ORDER BY 1"
-        ).fetchall()] if _exists(conn, "core.fact_commune_status") else []
+        ).fetchall()] if table_exists(conn, "core.fact_commune_status") else []
         out(f"quarters in the warehouse: {', '.join(loaded) or 'none'}")
         out(f"warehouse: {settings.warehouse_path()}")
         _findings(conn, periods, span, out)
@@ -46,7 +47,7 @@ def print_summary(result: dg.ExecuteInProcessResult, periods: list[str], elapsed
                 "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY 1, 2").fetchall()
         ]
         out_table([(name, f"{rows:,}") for name, rows in counts], out, align=("<", ">"))
-        if loaded and _exists(conn, "mart.kpi_quarterly"):
+        if loaded and table_exists(conn, "mart.kpi_quarterly"):
             _headline(conn, loaded[-1], out)
 
 
@@ -80,7 +81,7 @@ def _checks(result: dg.ExecuteInProcessResult, out) -> None:
 
 def _reports(result: dg.ExecuteInProcessResult, out) -> None:
     for event in result.get_asset_materialization_events():
-        if event.asset_key == REPORT_ASSET:
+        if event.asset_key == keys.QUARTERLY_REPORT:
             metadata = event.step_materialization_data.materialization.metadata
             period = metadata["period"].value
             out(f"reports: {metadata['reports'].value} report{_s(metadata['reports'].value)} for {period} (Markdown, HTML and Excel "
@@ -93,14 +94,14 @@ def _reports(result: dg.ExecuteInProcessResult, out) -> None:
 def _findings(conn, periods: list[str], span: str, out) -> None:
     """Where each file taken out whole, each quarantined row and each warning can be read."""
     rows, files = [], []
-    if _exists(conn, "quarantine.source_file"):
+    if table_exists(conn, "quarantine.source_file"):
         files = conn.execute((SQL / "summary_files.sql").read_text(encoding="utf-8"), {"periods": periods}).fetchall()
         if files:
             rows.append(("quarantine.source_file:", f"{len(files):,}", f"file{_s(len(files))} taken out whole"))
     query = (SQL / "summary_findings.sql").read_text(encoding="utf-8")
     for table in ALL_TABLES:
         name = f"quarantine.{table.name}"
-        if not _exists(conn, name):
+        if not table_exists(conn, name):
             continue
         held, warned = conn.execute(query, {"table": name, "periods": periods, "all_periods": table.name == "target"}).fetchone()
         if held:
@@ -133,13 +134,6 @@ def _headline(conn, latest: str, out) -> None:
 
 def _s(count: int) -> str:
     return "s" if count != 1 else ""
-
-
-def _exists(conn, table: str) -> bool:
-    schema, name = table.split(".")
-    return bool(conn.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, name]
-    ).fetchone()[0])
 
 
 def _fmt(value) -> str:

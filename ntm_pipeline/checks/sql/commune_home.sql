@@ -4,5 +4,4 @@ SELECT c.commune_full_name, c.district_code, c.district_full_name, c.province_co
 FROM core.dim_commune AS c
 JOIN core.dim_period AS p ON p.period = $period
 WHERE c.commune_code = $code
-  AND coalesce(c.valid_from, DATE '1900-01-01') <= p.end_date
-  AND coalesce(c.valid_to, DATE '9999-12-31') >= p.end_date
+  AND in_force(c.valid_from, c.valid_to, p.end_date)

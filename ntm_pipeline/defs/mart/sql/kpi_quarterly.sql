@@ -151,7 +151,7 @@ gso_units AS (
     SELECT p.period, d.*
     FROM report_periods AS p
     JOIN core.dim_commune AS d
-      ON coalesce(d.valid_from, DATE '0001-01-01') <= p.end_date AND coalesce(d.valid_to, DATE '9999-12-31') >= p.end_date
+      ON in_force(d.valid_from, d.valid_to, p.end_date)
     WHERE d.commune_code IS NOT NULL
 ),
 area_labels AS (

@@ -23,7 +23,7 @@ WITH header_findings AS (
     -- The unit the code is at the quarter's end, to say where a commune of another district belongs.
     LEFT JOIN core.dim_commune AS d
       ON d.commune_code = s.commune_code
-     AND coalesce(d.valid_from, DATE '0001-01-01') <= p.end_date AND coalesce(d.valid_to, DATE '9999-12-31') >= p.end_date
+     AND in_force(d.valid_from, d.valid_to, p.end_date)
     WHERE q.severity = 'critical' AND s.row_status = 'validate'
       AND (s.period, s.batch) IN (
           SELECT (period, batch) FROM staging.submission GROUP BY period, batch HAVING count(DISTINCT commune_code) <= 1)
