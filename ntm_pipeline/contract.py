@@ -17,10 +17,20 @@ from dataclasses import dataclass
 class Column:
     name: str
     header_vi: str
-    kind: str  # text | code | integer | decimal | date | boolean | period
+    kind: str  # text | code | integer | decimal | date | boolean | period | criterion
     description: str
     required: bool = False
     code_list: str | None = None
+    # The quarters the column belongs to (None: open): a template made for a quarter has only
+    # the columns of that quarter; a file without a column of its quarter is still read.
+    first_period: str | None = None
+    last_period: str | None = None
+
+    def in_period(self, period: str | None) -> bool:
+        """The column is part of the template for `period` (every column when None)."""
+        return period is None or (
+            (self.first_period is None or period >= self.first_period)
+            and (self.last_period is None or period <= self.last_period))
 
 
 HEADER, DETAIL, ANNUAL = "header", "detail", "annual"
@@ -52,6 +62,10 @@ class SubmissionTable:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def columns_in(self, period: str | None) -> tuple[Column, ...]:
+        """The columns of the template for `period` (every column when None)."""
+        return tuple(c for c in self.columns if c.in_period(period))
+
     @property
     def partitioned(self) -> bool:
         """Kept by quarter: every table but the annual targets."""
@@ -78,9 +92,16 @@ SUBMISSION = SubmissionTable(
         COMMUNE_CODE,
         Column("commune_name", "Tên xã", "text", "Commune name as written by the commune (a label; the code is the key)."),
         Column("district_code", "Mã huyện", "text",
-               "GSO code of the district the commune reports to (3 digits); when given it must be the commune's."),
+               "GSO code of the district the commune reports to (3 digits), up to 2025-Q2; when given it "
+               "must be the commune's. From 2025-Q3 there are no districts: leave it out (given, it is "
+               "a warning and ignored).", last_period="2025-Q2"),
         Column("province_code", "Mã tỉnh", "text",
-               "GSO code of the province (2 digits); when given it must be the commune's."),
+               "GSO code of the province (2 digits) of the quarter's units: one of the 63 up to 2025-Q2, "
+               "one of the 34 from 2025-Q3; when given it must be the commune's."),
+        Column("commune_group", "Nhóm xã", "code",
+               "Commune group 1, 2 or 3 of Decision 51/2025/QĐ-TTg, whose thresholds the commune is "
+               "scored against: from 2026-Q1, for every rural commune (missing: a warning).",
+               code_list="commune_group", first_period="2026-Q1"),
         Column("reporting_period", "Kỳ báo cáo", "period", "Reporting quarter: 2024-Q1, Q1/2024 or Quý 1/2024.", required=True),
         Column("date_prepared", "Ngày lập", "date", "Date the report was prepared (dd/mm/yyyy)."),
         Column("preparer", "Người lập", "text", "Name of the officer who prepared the report."),
@@ -140,13 +161,19 @@ INVESTMENT = SubmissionTable(
 
 CRITERIA = SubmissionTable(
     "criteria", "Tiêu chí",
-    "One row per criterion of the commune's criteria set: met or not at quarter end. "
-    "Towns (thị trấn) do not report rural commune criteria.",
+    "One row per criterion of the commune's criteria set (the set in force for the quarter): met "
+    "or not at quarter end, and optionally one row per indicator of a criterion (2.1, 2.2, ...). "
+    "Towns and wards (thị trấn, phường) do not report rural commune criteria.",
     (
         COMMUNE_CODE,
         Column("criteria_set", "Bộ tiêu chí", "code",
-               "Criteria set: NTM_2021_2025 (Decision 318/QĐ-TTg).", required=True, code_list="criteria_set"),
-        Column("criterion_no", "Số tiêu chí", "integer", "Criterion number within the set (1-19 for NTM_2021_2025).", required=True),
+               "Criteria set, the one in force for the quarter: NTM_2021_2025 (Decision 318/QĐ-TTg) up to "
+               "2025-Q4, NTM_2026_2030 (Decision 51/2025/QĐ-TTg) from 2026-Q1.", required=True,
+               code_list="criteria_set"),
+        Column("criterion_no", "Số tiêu chí", "criterion",
+               "Criterion number within the set (1-19 for NTM_2021_2025, 1-10 for NTM_2026_2030), or an "
+               "indicator of a criterion as criterion.indicator (2.1: indicator 1 of criterion 2; 2,1 "
+               "is read alike). Indicator rows are optional.", required=True),
         Column("met", "Đạt", "boolean",
                "Met at quarter end: x, đạt, 1 or có for met; blank, 0, không or chưa đạt for not met."),
         Column("note", "Ghi chú", "text", "Free note, e.g. why a criterion was lost."),

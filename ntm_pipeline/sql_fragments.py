@@ -24,7 +24,7 @@ from ntm_pipeline.contract import PROVENANCE_COLUMNS, SubmissionTable
 
 # How a column of each kind is read from text (ntm_pipeline/sql/macros.sql).
 PARSERS = {"integer": "parse_integer", "decimal": "parse_decimal", "date": "parse_date",
-           "boolean": "parse_met", "period": "parse_period"}
+           "boolean": "parse_met", "period": "parse_period", "criterion": "parse_criterion"}
 ROW_PROVENANCE = [c for c in PROVENANCE_COLUMNS if c != "run_id"]
 
 

@@ -32,6 +32,9 @@ class Rule:
     message_vi: str
     message_en: str
     source_column: str | None
+    # Staging columns holding a row's own message, Vietnamese and English (e.g. what a merged
+    # commune became): where given, it replaces the rule's message for that row.
+    message_columns: tuple[str, str] | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -67,6 +70,7 @@ def read_rules(name: str) -> list[Rule]:
         rules.append(Rule(
             expectation["type"], expectation["kwargs"], meta["severity"],
             meta["message_vi"], meta["message_en"], meta.get("source_column"),
+            tuple(meta["message_columns"]) if meta.get("message_columns") else None,
         ))
     return rules
 

@@ -27,6 +27,8 @@ EXPECTED = {
     "date": ("cần một ngày dạng dd/mm/yyyy", "a date as dd/mm/yyyy is expected"),
     "boolean": ("cần 'x' (có, đạt) hoặc để trống", "'x' (yes, met) or a blank is expected"),
     "period": ("cần một quý, ví dụ 2024-Q1 hoặc Quý 1/2024", "a quarter such as 2024-Q1 or Quý 1/2024 is expected"),
+    "criterion": ("cần số tiêu chí (ví dụ 7) hoặc số chỉ tiêu (ví dụ 2.1)",
+                  "a criterion number (e.g. 7) or an indicator number (e.g. 2.1) is expected"),
 }
 KINDS = {c.name: c.kind for t in ALL_TABLES for c in t.columns}
 FINDING_COLUMNS = [
@@ -176,6 +178,7 @@ def validate_rows(
     # id (the loaded suite keeps the JSON's order) and find its result by that id.
     results = {item.expectation_config.id: item for item in result.results}
     unreadable = _unreadable_cells(rows, index_columns)
+    own_messages = _row_messages(rows, rules, index_columns)
     for rule, expectation in zip(rules, suite.expectations):
         item = results[expectation.id]
         info = item.result or {}
@@ -194,6 +197,8 @@ def validate_rows(
                 cells = [([c], *_expected(rule, c)) for c in str(entry[UNPARSED]).split(", ")]
             elif rule.expectation_type == NOT_NULL and rule.columns[0] in unreadable.get(key, ()):
                 continue  # the cell was filled but unreadable: its one finding is the rule above
+            elif rule.message_columns and key in own_messages.get(rule.message_columns, {}):
+                cells = [(rule.columns, *own_messages[rule.message_columns][key])]
             else:
                 cells = [(rule.columns, rule.message_vi, rule.message_en)]
             for columns, message_vi, message_en in cells:
@@ -211,6 +216,21 @@ def validate_rows(
         outcomes.append(outcome)
     frame = pd.DataFrame.from_records(findings, columns=columns_out)
     return Validation(suite_name, len(rows), outcomes, frame, index_columns)
+
+
+def _row_messages(rows: pd.DataFrame, rules: list[Rule], index_columns: list[str]) -> dict[tuple, dict]:
+    """Per pair of message columns a rule names, the rows' own (Vietnamese, English) messages
+    by row key, where the row has one."""
+    messages: dict[tuple, dict] = {}
+    for pair in {r.message_columns for r in rules if r.message_columns}:
+        vi, en = pair
+        given = rows[rows[vi].notna()] if vi in rows.columns else rows.iloc[0:0]
+        messages[pair] = {
+            tuple(_plain(v) for v in key): (text_vi, text_en if isinstance(text_en, str) else text_vi)
+            for key, text_vi, text_en in zip(
+                given[index_columns].itertuples(index=False, name=None), given[vi], given[en] if en in given else given[vi])
+        }
+    return messages
 
 
 def _unreadable_cells(rows: pd.DataFrame, index_columns: list[str]) -> dict[tuple, set[str]]:

@@ -48,6 +48,23 @@ END AS DOUBLE);
 CREATE OR REPLACE TEMP MACRO parse_integer(x) AS
     CASE WHEN parse_decimal(x) = floor(parse_decimal(x)) THEN CAST(parse_decimal(x) AS BIGINT) END;
 
+-- A criterion number as typed in Số tiêu chí: "7" is criterion 7; "2.1" (or "2,1", as a
+-- Vietnamese keyboard types it) is indicator 1 of criterion 2, so its criterion is 2. "7.0"
+-- (a number formatted by a spreadsheet) is criterion 7. NULL when the text is neither.
+CREATE OR REPLACE TEMP MACRO parse_criterion(x) AS CASE
+    WHEN regexp_full_match(clean_text(x), '\d{1,2}([.,]\d{1,2})?')
+        THEN CAST(regexp_extract(clean_text(x), '^(\d{1,2})', 1) AS INTEGER)
+END;
+
+-- The indicator a criterion number names, as "criterion.indicator" without leading zeros
+-- ("2,1" and "02.01" are "2.1"); NULL for a criterion row ("7", "7.0").
+CREATE OR REPLACE TEMP MACRO parse_indicator(x) AS CASE
+    WHEN regexp_full_match(clean_text(x), '\d{1,2}[.,]\d{1,2}')
+     AND CAST(regexp_extract(clean_text(x), '[.,](\d{1,2})$', 1) AS INTEGER) > 0
+        THEN CAST(CAST(regexp_extract(clean_text(x), '^(\d{1,2})', 1) AS INTEGER) AS VARCHAR) || '.'
+             || CAST(CAST(regexp_extract(clean_text(x), '[.,](\d{1,2})$', 1) AS INTEGER) AS VARCHAR)
+END;
+
 -- A date as dd/mm/yyyy (also with - or .) or ISO yyyy-mm-dd.
 CREATE OR REPLACE TEMP MACRO parse_date(x) AS CAST(coalesce(
     try_strptime(clean_text(x), '%d/%m/%Y'),

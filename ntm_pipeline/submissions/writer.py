@@ -22,11 +22,18 @@ GUIDE_SHEET = "Hướng dẫn"
 Row = dict[str, object]
 
 
-def _code_lists() -> dict[str, list[tuple[str, str]]]:
+def _code_lists(period: str | None = None) -> dict[str, list[tuple[str, str]]]:
+    """Each code list's codes and Vietnamese labels: those valid at the end of `period` (a
+    code's valid_from and valid_to in reference_data/code_list.csv, blank = open), every code
+    when `period` is None. A list with no code valid in the period is left out."""
+    from ntm_pipeline.quarters import quarter_end
     from ntm_pipeline.reference import read_reference_csv
 
+    day = quarter_end(period).isoformat() if period else None
     lists: dict[str, list[tuple[str, str]]] = {}
     for row in read_reference_csv("code_list"):
+        if day and not ((row.get("valid_from") or "") <= day <= (row.get("valid_to") or "9999-12-31")):
+            continue
         lists.setdefault(row["code_list"], []).append((row["code"], row["label_vi"]))
     return lists
 
@@ -36,11 +43,15 @@ def build_workbook(
     tables: tuple[SubmissionTable, ...] = SUBMISSION_TABLES,
     title: str | None = None,
     guide: list[str] | None = None,
+    period: str | None = None,
 ):
     """An openpyxl workbook: one sheet per table with Vietnamese headers.
 
     `None` in a row list writes a blank row, as officers often leave. Code columns get a
-    drop-down of the Vietnamese labels listed on the Danh mục sheet.
+    drop-down of the Vietnamese labels listed on the Danh mục sheet. With `period`, the
+    workbook is that quarter's template: only the columns of the quarter (no Mã huyện from
+    2025-Q3, Nhóm xã from 2026-Q1) and only the codes valid at its end; without, every column
+    and every code.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -49,7 +60,7 @@ def build_workbook(
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    code_lists = _code_lists()
+    code_lists = _code_lists(period)
     list_columns = {name: i + 1 for i, name in enumerate(sorted(code_lists))}
     if guide:
         sheet = workbook.create_sheet(GUIDE_SHEET)
@@ -61,16 +72,17 @@ def build_workbook(
         if title:
             sheet.append([title])
             sheet.append([])
-        sheet.append([c.header_vi for c in table.columns])
+        columns = table.columns_in(period)
+        sheet.append([c.header_vi for c in columns])
         header_row = sheet.max_row
         for cell in sheet[header_row]:
             cell.font = Font(bold=True)
         for row in rows_by_table.get(table.name, []):
-            sheet.append([] if row is None else [row.get(c.name) for c in table.columns])
-        for index, column in enumerate(table.columns, start=1):
+            sheet.append([] if row is None else [row.get(c.name) for c in columns])
+        for index, column in enumerate(columns, start=1):
             letter = get_column_letter(index)
             sheet.column_dimensions[letter].width = max(12, len(column.header_vi) + 2)
-            if column.code_list:
+            if column.code_list and column.code_list in code_lists:
                 count = len(code_lists[column.code_list])
                 source = get_column_letter(list_columns[column.code_list])
                 validation = DataValidation(
@@ -111,11 +123,14 @@ def save_reproducibly(workbook, path: Path) -> None:
     path.write_bytes(out.getvalue())
 
 
-def write_csv(path: Path, table: SubmissionTable, rows: list[Row], english_headers: bool = False, bom: bool = False) -> None:
-    """One table as CSV (UTF-8), headers in Vietnamese or the English canonical names."""
+def write_csv(path: Path, table: SubmissionTable, rows: list[Row], english_headers: bool = False, bom: bool = False,
+              period: str | None = None) -> None:
+    """One table as CSV (UTF-8), headers in Vietnamese or the English canonical names; with
+    `period`, only the columns of that quarter (as `build_workbook`)."""
+    columns = table.columns_in(period)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow([c.name if english_headers else c.header_vi for c in table.columns])
+        writer.writerow([c.name if english_headers else c.header_vi for c in columns])
         for row in rows:
-            writer.writerow(["" if row.get(c.name) is None else row.get(c.name) for c in table.columns])
+            writer.writerow(["" if row.get(c.name) is None else row.get(c.name) for c in columns])
