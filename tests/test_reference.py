@@ -1,5 +1,7 @@
 """Reference dimensions and the shared parsing rules."""
 
+from datetime import date
+
 import duckdb
 import pytest
 
@@ -9,7 +11,7 @@ from ntm_pipeline.warehouse import prepare_connection
 
 def test_communes_from_the_gso_package(sample_db):
     total, rural = sample_db.execute(
-        "SELECT count(*), count(*) FILTER (WHERE is_rural_commune) FROM core.dim_commune"
+        "SELECT count(*), count(*) FILTER (WHERE is_rural_commune) FROM core.dim_commune WHERE admin_era = 'pre_2025'"
     ).fetchone()
     assert 10_000 <= total <= 10_100
     kim_boi = sample_db.execute(
@@ -29,10 +31,127 @@ def test_merged_commune_names_resolve_to_their_code(sample_db):
 
 def test_criteria_set_is_versioned(sample_db):
     rows = sample_db.execute(
-        "SELECT criteria_set, count(*) FROM core.dim_criterion GROUP BY 1"
+        "SELECT criteria_set, count(*) FROM core.dim_criterion GROUP BY 1 ORDER BY 1"
     ).fetchall()
-    assert rows == [("NTM_2021_2025", 19)]
-    assert sample_db.execute("SELECT criteria_count FROM core.dim_criteria_set").fetchall() == [(19,)]
+    assert rows == [("NTM_2021_2025", 19), ("NTM_2026_2030", 10)]
+    assert sample_db.execute(
+        "SELECT criteria_set, criteria_count, indicator_count, valid_from, valid_to, in_force_from "
+        "FROM core.dim_criteria_set ORDER BY valid_from"
+    ).fetchall() == [
+        ("NTM_2021_2025", 19, None, date(2021, 1, 1), date(2025, 12, 31), date(2022, 3, 8)),
+        ("NTM_2026_2030", 10, 47, date(2026, 1, 1), date(2030, 12, 31), date(2026, 2, 15)),
+    ]
+
+
+@pytest.fixture(scope="module")
+def reference_db(tmp_path_factory):
+    """The reference tables as the checks library builds them (the reference layer's SQL from
+    the same inputs, tests/test_checks.py holds them equal to a pipeline's), in a DuckDB file."""
+    from ntm_pipeline.checks.reference import build_reference
+
+    with duckdb.connect(str(tmp_path_factory.mktemp("reference") / "reference.duckdb")) as connection:
+        prepare_connection(connection)
+        build_reference(connection)
+        yield connection
+
+
+def package_rows(sql: str) -> list[tuple]:
+    """Rows of the vietnamadminunits package's own SQLite dataset, read apart from the warehouse."""
+    import importlib.util
+    import sqlite3
+    from pathlib import Path
+
+    package = Path(importlib.util.find_spec("vietnamadminunits").submodule_search_locations[0])
+    with sqlite3.connect(package / "data" / "dataset.db") as db:
+        return db.execute(sql).fetchall()
+
+
+def test_units_of_both_eras(reference_db):
+    """Every unit of both package lists, once per era, with the era's validity; after the
+    reform no district, 34 provinces, unit types Xã / Phường / Đặc khu and the unit's area."""
+    eras = reference_db.execute(
+        "SELECT admin_era, min(valid_from), max(valid_to), count(*), count(commune_code), "
+        "count(DISTINCT commune_code), count(district_code), count(DISTINCT province_code), "
+        "list(DISTINCT unit_type ORDER BY unit_type) FILTER (WHERE unit_type IS NOT NULL) "
+        "FROM core.dim_commune GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    legacy = package_rows("SELECT count(*), count(wardCode), count(DISTINCT wardCode) FROM admin_units_legacy")[0]
+    current = package_rows("SELECT count(*), count(wardCode), count(DISTINCT wardCode) FROM admin_units")[0]
+    assert legacy == (10_040, 10_035, 10_035) and current == (3_321, 3_321, 3_321)
+    assert eras == [
+        ("post_2025", date(2025, 7, 1), None, *current, 0, 34, ["Phường", "Xã", "Đặc khu"]),
+        ("pre_2025", None, date(2025, 6, 30), *legacy, 10_040, 63, ["Phường", "Thị trấn", "Xã"]),
+    ]
+    # The five island districts with no commune: one row each, with no code (as the package has them).
+    assert reference_db.execute(
+        "SELECT count(*) FROM core.dim_commune WHERE commune_code IS NULL AND district_code IS NOT NULL").fetchone()[0] == 5
+    rural, areas = reference_db.execute(
+        "SELECT count(*) FILTER (WHERE is_rural_commune), sum(area_km2) FROM core.dim_commune WHERE admin_era = 'post_2025'"
+    ).fetchone()
+    assert (rural, round(areas, 6)) == package_rows(
+        "SELECT count(*) FILTER (WHERE wardType = 'Xã'), round(sum(wardAreaKm2), 6) FROM admin_units")[0]
+
+
+def unit_on(conn, code: str, day: date) -> list[tuple]:
+    """The unit a code names on a day, as every lookup asks: code and in_force."""
+    return conn.execute(
+        "SELECT admin_era, commune_full_name, unit_type, is_rural_commune, district_code, province_code, "
+        "province_full_name, area_km2 FROM core.dim_commune "
+        "WHERE commune_code = ? AND in_force(valid_from, valid_to, ?)", [code, day]).fetchall()
+
+
+def test_a_reused_code_names_one_unit_per_day(reference_db):
+    """04978 was Thị trấn Bo (district 153, Hòa Bình 17) to 30/06/2025 and is Xã Kim Bôi (Phú
+    Thọ 25) from 01/07/2025: one unit on any day, never both."""
+    bo = [("pre_2025", "Thị trấn Bo", "Thị trấn", False, "153", "17", "Tỉnh Hòa Bình", None)]
+    kim_boi = [("post_2025", "Xã Kim Bôi", "Xã", True, None, "25", "Tỉnh Phú Thọ", 64.57)]
+    assert unit_on(reference_db, "04978", date(2024, 12, 31)) == bo
+    assert unit_on(reference_db, "04978", date(2025, 6, 30)) == bo
+    assert unit_on(reference_db, "04978", date(2025, 7, 1)) == kim_boi
+    assert unit_on(reference_db, "04978", date(2025, 12, 31)) == kim_boi
+    assert unit_on(reference_db, "05026", date(2025, 12, 31)) == []  # Vĩnh Đồng: merged into Kim Bôi
+    # On any day, no code names two units.
+    assert reference_db.execute(
+        "SELECT count(*) FROM (SELECT p.period, c.commune_code FROM core.dim_period AS p "
+        "JOIN core.dim_commune AS c ON in_force(c.valid_from, c.valid_to, p.end_date) "
+        "WHERE c.commune_code IS NOT NULL GROUP BY ALL HAVING count(*) > 1)").fetchone()[0] == 0
+    reused = reference_db.execute(
+        "SELECT count(*), count(*) FILTER (WHERE o.commune_full_name <> n.commune_full_name) "
+        "FROM core.dim_commune AS n JOIN core.dim_commune AS o USING (commune_code) "
+        "WHERE n.admin_era = 'post_2025' AND o.admin_era = 'pre_2025'").fetchone()
+    assert reused == (3_316, 2_145)
+
+
+def test_names_resolve_within_the_era(reference_db):
+    """A name key resolves to the code of the era: 'hopkim' is a former name of Kim Lập (05035)
+    before the reform and the name of Xã Hợp Kim (05068) after it."""
+    rows = reference_db.execute(
+        "SELECT admin_era, commune_code, alias_kind FROM core.dim_commune_alias AS a "
+        "JOIN core.dim_commune AS c USING (commune_code, admin_era) "
+        "WHERE a.alias_key = 'hopkim' AND c.province_code IN ('17', '25') ORDER BY 1").fetchall()
+    assert rows == [("post_2025", "05068", "current_name"), ("pre_2025", "05035", "merged_or_former_name")]
+    keys = reference_db.execute(
+        "SELECT admin_era, count(DISTINCT commune_code) FROM core.dim_commune_alias GROUP BY 1 ORDER BY 1").fetchall()
+    assert keys == [("post_2025", 3_321), ("pre_2025", 10_035)]
+
+
+def test_quarters_know_their_era_and_criteria_set(reference_db):
+    rows = reference_db.execute(
+        "SELECT period, admin_era, criteria_set FROM core.dim_period "
+        "WHERE period IN ('2021-Q1', '2024-Q4', '2025-Q2', '2025-Q3', '2025-Q4', '2026-Q1', '2030-Q4') ORDER BY 1"
+    ).fetchall()
+    assert rows == [
+        ("2021-Q1", "pre_2025", "NTM_2021_2025"), ("2024-Q4", "pre_2025", "NTM_2021_2025"),
+        ("2025-Q2", "pre_2025", "NTM_2021_2025"), ("2025-Q3", "post_2025", "NTM_2021_2025"),
+        ("2025-Q4", "post_2025", "NTM_2021_2025"), ("2026-Q1", "post_2025", "NTM_2026_2030"),
+        ("2030-Q4", "post_2025", "NTM_2026_2030"),
+    ]
+    assert reference_db.execute(
+        "SELECT count(*) FROM core.dim_period WHERE admin_era IS NULL OR criteria_set IS NULL").fetchone()[0] == 0
+    assert reference_db.execute(
+        "SELECT admin_era, valid_from, valid_to, has_districts, source_table FROM core.dim_admin_era ORDER BY 1"
+    ).fetchall() == [("post_2025", date(2025, 7, 1), None, False, "admin_units"),
+                     ("pre_2025", None, date(2025, 6, 30), True, "admin_units_legacy")]
 
 
 @pytest.mark.parametrize("a, b", [("Hòa", "Hoà"), ("Mỵ Hòa", "MỴ  HOÀ"), ("Thủy", "Thuỷ"), ("Đạt", "dat")])

@@ -114,15 +114,19 @@ def test_average_criteria_per_commune(sample_db):
 def test_six_ntm_communes_named_in_the_report(sample_db):
     assert kpi(sample_db, "ntm_communes")[0] == 6
     names = {r[0] for r in sample_db.execute(
-        "SELECT d.commune_name FROM core.fact_commune_status AS s "
-        "JOIN core.dim_commune AS d USING (commune_code) "
+        "SELECT d.commune_name FROM core.fact_commune_status AS s JOIN core.dim_period AS p USING (period) "
+        "JOIN core.dim_commune AS d ON d.commune_code = s.commune_code "
+        "AND p.end_date BETWEEN coalesce(d.valid_from, DATE '1900-01-01') AND coalesce(d.valid_to, DATE '9999-12-31') "
         "WHERE s.period = ? AND s.ntm_title IN ('ntm', 'advanced', 'model')", [REPORT]
     ).fetchall()}
     assert names == {"Nam Thượng", "Sào Báy", "Vĩnh Đồng", "Mỵ Hòa", "Đông Bắc", "Vĩnh Tiến"}
     # Visible in the criteria facts: each meets all 19 criteria of Decision 318.
     met = dict(sample_db.execute(
         "SELECT d.commune_name, count(*) FILTER (WHERE f.is_met) FROM core.fact_criteria_snapshot AS f "
-        "JOIN core.dim_commune AS d USING (commune_code) WHERE f.period = ? GROUP BY 1", [REPORT]
+        "JOIN core.dim_period AS p USING (period) JOIN core.dim_commune AS d "
+        "ON d.commune_code = f.commune_code "
+        "AND p.end_date BETWEEN coalesce(d.valid_from, DATE '1900-01-01') AND coalesce(d.valid_to, DATE '9999-12-31') "
+        "WHERE f.period = ? GROUP BY 1", [REPORT]
     ).fetchall())
     assert all(met[name] == 19 for name in names)
     assert len(met) == 16  # Bo town is not scored on rural criteria

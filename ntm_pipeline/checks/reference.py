@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from ntm_pipeline.checks.staging import write_query
@@ -12,9 +13,9 @@ from ntm_pipeline.warehouse import read_sql
 
 SQL = Path(__file__).parent / "sql"
 REFERENCE_SQL = Path(__file__).resolve().parent.parent / "defs" / "reference" / "sql"
-# Each dimension and the CSV file of reference_data/ its SQL reads ($path), in an order
-# that builds a table after those it reads (dim_kpi reads dim_code).
+# Each dimension and the CSV file of reference_data/ its SQL reads ($path).
 CSV_DIMENSIONS = {
+    "dim_admin_era": "admin_era",
     "dim_code": "code_list",
     "dim_code_key": "code_list",
     "dim_criteria_set": "criteria_set",
@@ -22,47 +23,64 @@ CSV_DIMENSIONS = {
     "dim_ocop_star_band": "ocop_star_band",
     "dim_kpi": "kpi",
 }
-ADMIN_DIMENSIONS = ("dim_commune", "dim_commune_alias")  # from the GSO list (frame admin_units)
-DIMENSIONS = ("dim_period", *CSV_DIMENSIONS, *ADMIN_DIMENSIONS)
+# Each dimension built from the vietnamadminunits package and the frames its SQL reads,
+# named as the package's tables (the eras' units are matched by core.dim_admin_era.source_table).
+ADMIN_DIMENSIONS = {
+    "dim_commune": ("admin_units_legacy", "admin_units"),
+    "dim_commune_alias": ("admin_units_legacy", "admin_units"),
+}
+# In an order that builds a table after those it reads: dim_kpi reads dim_code; dim_period
+# reads dim_admin_era and dim_criteria_set; the units read dim_admin_era.
+DIMENSIONS = (*CSV_DIMENSIONS, "dim_period", *ADMIN_DIMENSIONS)
 
 
-def admin_units_legacy():
-    """The GSO list before the 2025 reform, as the vietnamadminunits package ships it: the
-    table its `database.query` reads, read from the package's SQLite file without importing
-    the package (its address parsers take half a second to load)."""
+def _package_dir() -> Path:
     import importlib.util
+
+    return Path(importlib.util.find_spec("vietnamadminunits").submodule_search_locations[0])
+
+
+@functools.cache
+def package_table(name: str):
+    """A table of the vietnamadminunits package's dataset (admin_units_legacy: the GSO units
+    before the 2025 reform; admin_units: the units from 1 July 2025), read from its SQLite
+    file by checks/sql/<name>.sql without importing the package (its address parsers take
+    half a second to load). Read once per process; the frame is only read from."""
     import sqlite3
 
     import pandas as pd
 
-    package = Path(importlib.util.find_spec("vietnamadminunits").submodule_search_locations[0])
-    with sqlite3.connect(package / "data" / "dataset.db") as db:
-        cursor = db.execute(read_sql(SQL / "admin_units_legacy.sql"))
+    with sqlite3.connect(_package_dir() / "data" / "dataset.db") as db:
+        cursor = db.execute(read_sql(SQL / f"{name}.sql"))
         return pd.DataFrame.from_records(cursor.fetchall(), columns=[d[0] for d in cursor.description])
 
 
+FRAMES = {
+    "admin_units_legacy": lambda: package_table("admin_units_legacy"),
+    "admin_units": lambda: package_table("admin_units"),
+}
+
+
 def dimension_inputs(name: str) -> tuple[dict, dict]:
-    """The bound parameters and the frames the SQL of dimension `name` reads."""
+    """The bound parameters and the frames (name -> loader) the SQL of dimension `name` reads."""
     if name == "dim_period":
         return {"first_year": FIRST_YEAR, "last_year": LAST_YEAR}, {}
     if name in CSV_DIMENSIONS:
         return {"path": str(reference_csv_path(CSV_DIMENSIONS[name]))}, {}
-    return {}, {"admin_units": admin_units_legacy}
+    return {}, {frame: FRAMES[frame] for frame in ADMIN_DIMENSIONS[name]}
 
 
 def build_reference(conn) -> None:
     """Write every core.dim_* table on `conn` from the reference SQL files."""
-    admin_units = None
     for name in DIMENSIONS:
         params, frames = dimension_inputs(name)
-        if frames:
-            admin_units = admin_units if admin_units is not None else frames["admin_units"]()
-            conn.register("admin_units", admin_units)
+        for frame, load in frames.items():
+            conn.register(frame, load())
         try:
             write_query(conn, f"core.{name}", read_sql(REFERENCE_SQL / f"{name}.sql"), None, params, whole=True)
         finally:
-            if frames:
-                conn.unregister("admin_units")
+            for frame in frames:
+                conn.unregister(frame)
 
 
 def copy_reference(conn, warehouse: Path) -> None:

@@ -4,9 +4,10 @@ They live in the core schema beside the facts that join to them (asset keys core
 an asset group of their own, `reference`, so the lineage reads reference and raw, then
 staging, quarantine, core and mart. Each write's data version is a hash of the table's
 content, so a run that rewrites the same rows refreshes no mart. Administrative units come
-from the GSO list maintained in the `vietnamadminunits` package; the rest from the small
-CSV files carried in `ntm_pipeline/reference_data/`. Each is versioned so that the
-post-2025 communes and the 2026-2030 criteria set arrive as new rows, not new tables.
+from the two lists of the `vietnamadminunits` package (before and after the 1 July 2025
+reform); the rest from the small CSV files carried in `ntm_pipeline/reference_data/`. Units,
+criteria sets and codes are versioned by validity: a code names a unit, a criterion or a
+title only together with a day, and a future change arrives as new rows, not new tables.
 """
 
 
@@ -22,7 +23,7 @@ SQL = Path(__file__).parent / "sql"
 def _dimension(name: str, description: str, deps=()):
     """A dimension built by defs/reference/sql/<name>.sql from the inputs the checks library
     builds it from too (checks.reference.dimension_inputs): a CSV file of reference_data/,
-    the programme's years, or the GSO list of the vietnamadminunits package."""
+    the programme's years, or the unit lists of the vietnamadminunits package."""
     def params():
         return dimension_inputs(name)[0]
 
@@ -33,6 +34,13 @@ def _dimension(name: str, description: str, deps=()):
                      deps=[keys.core(d) for d in deps], params=params, frames=frames)
 
 
+dim_admin_era = _dimension(
+    "dim_admin_era",
+    "Administrative eras, each the span of days one list of units is in force: pre_2025 (to "
+    "30/06/2025: 63 provinces, districts, about 10,040 commune-level units) and post_2025 (from "
+    "01/07/2025: 34 provinces, no districts, 3,321 units), with the vietnamadminunits table each "
+    "comes from. A future change of units is a new row and its list, not code.",
+)
 dim_code = _dimension(
     "dim_code",
     "Code lists of the submission template (project categories and statuses, NTM titles, "
@@ -46,13 +54,15 @@ dim_code_key = _dimension(
 )
 dim_criteria_set = _dimension(
     "dim_criteria_set",
-    "Versioned NTM commune criteria sets: NTM_2021_2025 (Decision 318/QĐ-TTg, 19 criteria) "
-    "with its legal basis and validity; the 2026-2030 set is added as a new row.",
+    "Versioned NTM commune criteria sets: NTM_2021_2025 (Decision 318/QĐ-TTg, 19 criteria, scores "
+    "the quarters of 2021-2025) and NTM_2026_2030 (Decision 51/2025/QĐ-TTg, 10 criteria and 47 "
+    "indicators, in force 15/02/2026, scores the quarters of 2026-2030). A quarter is scored on "
+    "the set whose validity holds its last day (core.dim_period.criteria_set).",
 )
 dim_criterion = _dimension(
     "dim_criterion",
     "Criteria of each criteria set, numbered within the set, with Vietnamese and English "
-    "names and their group.",
+    "names and their group (the 2026-2030 set has no groups of criteria).",
 )
 dim_ocop_star_band = _dimension(
     "dim_ocop_star_band",
@@ -70,17 +80,27 @@ dim_kpi = _dimension(
 
 dim_period = _dimension(
     "dim_period",
-    "Quarters of both programme periods (2021-2030) with their dates and the periods KPIs "
-    "compare against: the same quarter last year and the previous quarter.",
+    "Quarters of both programme periods (2021-2030) with their dates, the periods KPIs compare "
+    "against (the same quarter last year, the previous quarter), and what was in force on the "
+    "quarter's last day: its administrative era (2025-Q2 pre_2025, 2025-Q3 post_2025) and its "
+    "criteria set (2025-Q4 NTM_2021_2025, 2026-Q1 NTM_2026_2030).",
+    deps=["dim_admin_era", "dim_criteria_set"],
 )
 dim_commune = _dimension(
     "dim_commune",
-    "Commune-level units (xã, phường, thị trấn) of the GSO list before the 2025 reform, "
-    "about 10,040 rows, with district, province and unit type. The GSO code is the key; "
-    "rows are versioned by era and validity because codes were reused after 1 July 2025.",
+    "Commune-level units of both eras, one row per code and era: before the 2025 reform "
+    "(pre_2025, valid to 30/06/2025: 10,040 xã, phường, thị trấn with district and one of 63 "
+    "provinces) and after it (post_2025, valid from 01/07/2025: 3,321 xã, phường, đặc khu in "
+    "one of 34 provinces, no district, with their area). 3,316 new units reuse the code of a "
+    "unit they absorbed (04978 is Thị trấn Bo to 30/06/2025 and Xã Kim Bôi after), so a code "
+    "names a unit only with a day: join on commune_code and in_force(valid_from, valid_to, "
+    "the quarter's end_date).",
+    deps=["dim_admin_era"],
 )
 dim_commune_alias = _dimension(
     "dim_commune_alias",
-    "Accent-free name keys of each commune, including the names of the communes merged "
-    "into it in 2019-2020, for matching names typed in submissions (codes stay the key).",
+    "Accent-free name keys of each commune of both eras (by commune_code and admin_era), "
+    "including the names of the communes merged into it in 2019-2020, for matching names "
+    "typed in submissions against the unit of the quarter's era (codes stay the key).",
+    deps=["dim_admin_era"],
 )
