@@ -25,10 +25,14 @@ CSV_DIMENSIONS = {
 }
 # Each dimension built from the vietnamadminunits package and the frames its SQL reads,
 # named as the package's tables (the eras' units are matched by core.dim_admin_era.source_table).
+# The crosswalks also read the package's conversion data ($converter).
 ADMIN_DIMENSIONS = {
     "dim_commune": ("admin_units_legacy", "admin_units"),
     "dim_commune_alias": ("admin_units_legacy", "admin_units"),
+    "dim_commune_crosswalk": ("admin_units_legacy", "admin_units"),
+    "dim_province_crosswalk": ("admin_units_legacy", "admin_units"),
 }
+CONVERTER_DIMENSIONS = ("dim_commune_crosswalk", "dim_province_crosswalk")
 # In an order that builds a table after those it reads: dim_kpi reads dim_code; dim_period
 # reads dim_admin_era and dim_criteria_set; the units read dim_admin_era.
 DIMENSIONS = (*CSV_DIMENSIONS, "dim_period", *ADMIN_DIMENSIONS)
@@ -55,6 +59,12 @@ def package_table(name: str):
         return pd.DataFrame.from_records(cursor.fetchall(), columns=[d[0] for d in cursor.description])
 
 
+def converter_2025() -> Path:
+    """The package's conversion data of the 2025 reform: which old units make each new one, and
+    for each divided old unit the new units it went to, with their areas."""
+    return _package_dir() / "data" / "converter_2025.json"
+
+
 FRAMES = {
     "admin_units_legacy": lambda: package_table("admin_units_legacy"),
     "admin_units": lambda: package_table("admin_units"),
@@ -67,7 +77,8 @@ def dimension_inputs(name: str) -> tuple[dict, dict]:
         return {"first_year": FIRST_YEAR, "last_year": LAST_YEAR}, {}
     if name in CSV_DIMENSIONS:
         return {"path": str(reference_csv_path(CSV_DIMENSIONS[name]))}, {}
-    return {}, {frame: FRAMES[frame] for frame in ADMIN_DIMENSIONS[name]}
+    params = {"converter": str(converter_2025())} if name in CONVERTER_DIMENSIONS else {}
+    return params, {frame: FRAMES[frame] for frame in ADMIN_DIMENSIONS[name]}
 
 
 def build_reference(conn) -> None:

@@ -15,12 +15,18 @@ from pathlib import Path
 
 from ntm_pipeline.checks.reference import dimension_inputs
 from ntm_pipeline.defs import keys
+from ntm_pipeline.defs.reference.checks import (
+    COMMUNE_CHECKS,
+    PROVINCE_CHECKS,
+    commune_crosswalk_checks,
+    province_crosswalk_checks,
+)
 from ntm_pipeline.defs.sql_asset import sql_table
 
 SQL = Path(__file__).parent / "sql"
 
 
-def _dimension(name: str, description: str, deps=()):
+def _dimension(name: str, description: str, deps=(), check_specs=(), checks=None):
     """A dimension built by defs/reference/sql/<name>.sql from the inputs the checks library
     builds it from too (checks.reference.dimension_inputs): a CSV file of reference_data/,
     the programme's years, or the unit lists of the vietnamadminunits package."""
@@ -31,7 +37,8 @@ def _dimension(name: str, description: str, deps=()):
         return {frame: load() for frame, load in dimension_inputs(name)[1].items()}
 
     return sql_table(keys.core(name), SQL / f"{name}.sql", description=description,
-                     deps=[keys.core(d) for d in deps], params=params, frames=frames)
+                     deps=[keys.core(d) for d in deps], params=params, frames=frames,
+                     check_specs=check_specs, checks=checks)
 
 
 dim_admin_era = _dimension(
@@ -103,4 +110,33 @@ dim_commune_alias = _dimension(
     "including the names of the communes merged into it in 2019-2020, for matching names "
     "typed in submissions against the unit of the quarter's era (codes stay the key).",
     deps=["dim_admin_era"],
+)
+dim_commune_crosswalk = _dimension(
+    "dim_commune_crosswalk",
+    "The 2025 reform, unit by unit: one row per (old unit, new unit) pair, from every unit of the "
+    "pre_2025 list (valid to 30/06/2025) to the post_2025 unit(s) it became, built from the "
+    "vietnamadminunits package's conversion data (data/converter_2025.json) and its two unit "
+    "tables, never typed by hand: a newer package that corrects a unit flows through. weight is 1 "
+    "for an old unit taken whole into one new unit (is_main_successor true). For each of the 471 "
+    "old units divided among several new ones (split_estimated true), the package gives only the "
+    "new units' areas, not the areas of the parts, so the split is an estimate: each new unit's "
+    "share of the summed areas of the new units the old one went to (weights of an old unit sum "
+    "to 1), or, where such an area is missing or zero, 1 for the package's default successor "
+    "(is_main_successor) and 0 for the others. Carries last year's figures onto today's "
+    "boundaries: an additive figure of an old unit times weight, summed by new unit. The five "
+    "island districts that had no commune (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa, Lý Sơn, Côn Đảo) "
+    "have a row with their district code and no commune code: they became special zones.",
+    deps=["dim_commune"],
+    check_specs=COMMUNE_CHECKS,
+    checks=commune_crosswalk_checks,
+)
+dim_province_crosswalk = _dimension(
+    "dim_province_crosswalk",
+    "The 2025 reform, province by province: each of the 63 old provinces and the one of the 34 "
+    "new provinces it was merged into (Hòa Bình 17 into Phú Thọ 25), from the package's "
+    "converter_2025.json. Provinces were merged whole, so every weight is 1; the check holds "
+    "every pair of the commune crosswalk to these provinces.",
+    deps=["dim_commune_crosswalk"],
+    check_specs=PROVINCE_CHECKS,
+    checks=province_crosswalk_checks,
 )
