@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ntm_pipeline.contract import ALL_TABLES, SUBMISSION, SUBMISSION_TABLES, SubmissionTable
+from ntm_pipeline.contract import ALL_TABLES, CRITERIA, SUBMISSION, SUBMISSION_TABLES, SubmissionTable
 from ntm_pipeline.defs import keys
 from ntm_pipeline.defs.sql_asset import sql_table
 from ntm_pipeline.quality.validate import ROW_KEY, validate_by_period, validate_rows
@@ -29,9 +29,9 @@ FACT_INDEX = {
 }
 
 
-def _suite_check(table: SubmissionTable):
-    """The fact's suite on the rows just written, a quarter at a time."""
-    name, fact = table.fact, table_name(keys.fact(table))
+def _suite_check(name: str):
+    """The suite expectations/<name>.json on the fact core.<name> just written, a quarter at a time."""
+    fact = table_name(keys.core(name))
     index_columns = FACT_INDEX.get(name, ROW_KEY)
 
     def check(conn: duckdb.DuckDBPyConnection, periods: list[str] | None):
@@ -51,11 +51,14 @@ def _suite_check(table: SubmissionTable):
     return check
 
 
-def _fact(source: SubmissionTable, description: str, extra_deps: list[str] = ()) -> dg.AssetsDefinition:
-    key = keys.fact(source)
+def _fact(source: SubmissionTable, description: str, extra_deps: list[str] = (),
+          name: str | None = None) -> dg.AssetsDefinition:
+    """The fact `name` (the contract table's own fact by default) from the table's staged rows."""
+    name = name or source.fact
+    key = keys.core(name)
     upstream = [keys.staging(source)] + ([COMMUNE_STATUS] if source.waits_for_header else [])
     return sql_table(
-        key, SQL / f"{source.fact}.sql",
+        key, SQL / f"{name}.sql",
         description=description,
         deps=[*upstream, keys.quarantine(source), *(keys.core(d) for d in extra_deps)],
         partitioned=source.partitioned,
@@ -63,18 +66,30 @@ def _fact(source: SubmissionTable, description: str, extra_deps: list[str] = ())
         lineage_from=upstream,
         check_specs=[dg.AssetCheckSpec(
             FACT_CHECK, asset=key, blocking=True,
-            description=f"The expectations/{source.fact}.json suite on the rows just written: keys unique and "
+            description=f"The expectations/{name}.json suite on the rows just written: keys unique and "
             "complete, codes listed, amounts not negative. Blocks the marts when it fails.",
         )],
-        checks=_suite_check(source),
+        checks=_suite_check(name),
         template_for=source,
     )
 
 
 # The reference tables a fact's SQL reads beyond its staging table and header.
-FACT_REFERENCES = {"criteria": ["dim_criterion"], "ocop_product": ["dim_ocop_star_band"], "target": ["dim_kpi"]}
+FACT_REFERENCES = {"submission": ["dim_period"], "criteria": ["dim_criterion"],
+                   "ocop_product": ["dim_ocop_star_band"], "target": ["dim_kpi"]}
 
 fact_assets = [_fact(t, t.fact_description, FACT_REFERENCES.get(t.name, [])) for t in ALL_TABLES]
+
+# Indicator rows of the criteria sheet (2.1, 2.2, ...) are a fact of their own, so that
+# core.fact_criteria_snapshot stays one row per criterion and counts criteria.
+CRITERIA_INDICATOR = "fact_criteria_indicator"
+fact_assets.append(_fact(
+    CRITERIA,
+    "One row per commune, indicator of a criterion and quarter (2.1: indicator 1 of criterion 2): "
+    "met or not at quarter end. Optional rows, kept when their criterion is one of the set's; "
+    "named from core.dim_criterion_indicator once the set's indicator list is filled in.",
+    ["dim_criterion", "dim_criterion_indicator"], name=CRITERIA_INDICATOR,
+))
 
 
 RECONCILIATION_CHECK = "every_row_accounted_for"
@@ -105,7 +120,7 @@ row_reconciliation = sql_table(
     "a fact, quarantined for a critical finding, in a file taken out whole, or superseded by a "
     "correction. A row in none of these, or in two, is a loss the check reports.",
     deps=[
-        *(keys.fact(t) for t in SUBMISSION_TABLES), keys.QUARANTINED_FILES,
+        *(keys.fact(t) for t in SUBMISSION_TABLES), keys.core(CRITERIA_INDICATOR), keys.QUARANTINED_FILES,
         *(k for t in SUBMISSION_TABLES for k in (keys.raw(t), keys.staging(t), keys.quarantine(t))),
     ],
     partitioned=True,

@@ -1,6 +1,8 @@
 -- Every row read from a submission, accounted for exactly once: published in a fact,
 -- quarantined for a critical finding, in a file taken out whole, or superseded by a
 -- correction. One row per period, file and table; unaccounted and counted_twice must be 0.
+-- A criteria row is published in core.fact_criteria_snapshot (a criterion) or in
+-- core.fact_criteria_indicator (an indicator of one).
 -- A template over the contract's submission tables (ntm_pipeline/sql_fragments.py).
 WITH read_rows AS (
 {%- for t in tables %}
@@ -11,6 +13,7 @@ published AS (
 {%- for t in tables %}
     {% if not loop.first %}UNION ALL {% endif %}SELECT '{{ t.name }}' AS table_name, period, source_file, {{ "unnest(source_rows)" if t.fact_lists_rows else "row_number" }} AS row_number FROM core.{{ t.fact }}
 {%- endfor %}
+    UNION ALL SELECT 'criteria' AS table_name, period, source_file, row_number FROM core.fact_criteria_indicator
 ),
 quarantined AS (
 {%- for t in tables %}
