@@ -32,7 +32,7 @@ def _from(table: str, *columns: str) -> list[dg.TableColumnDep]:
 # Where each column of the KPI table comes from.
 KPI_LINEAGE = dg.TableColumnLineage(deps_by_column={
     "period": _from("dim_period", "period"),
-    "area_code": _from("fact_commune_status", "commune_code", "district_code", "province_code"),
+    "area_code": _from("dim_commune", "commune_code", "district_code", "province_code"),
     "area_name": _from("dim_commune", "commune_full_name", "district_full_name", "province_full_name"),
     "communes_reporting": _from("fact_commune_status", "commune_code"),
     "communes_in_area": _from("dim_commune", "commune_code", "district_code", "province_code"),
@@ -45,6 +45,8 @@ KPI_LINEAGE = dg.TableColumnLineage(deps_by_column={
         + _from("fact_criteria_snapshot", "is_met")
         + _from("fact_ocop_rating", "stars", "decision_date", "event_type", "is_valid_at_period_end")
     ),
+    "yoy_basis": _from("dim_kpi", "across_reform", "across_criteria_sets")
+    + _from("dim_commune_crosswalk", "weight", "split_estimated") + _from("dim_period", "admin_era", "criteria_set"),
     "target": _from("fact_target", "target_value"),
 })
 
@@ -56,14 +58,18 @@ def _kpi_checks(conn, periods: list[str]):
 
 kpi_quarterly = sql_table(
     keys.KPI_QUARTERLY, SQL / "kpi_quarterly.sql",
-    description="Quarterly KPIs: one row per quarter, area (commune, district, province) and KPI, with "
-    "the value, the same quarter last year, the change on it (yoy_delta, yoy_pct) and that "
-    "year's target, and how many of the area's communes reported. Capital, projects by category and "
-    "status, VietGAP and GlobalGAP areas, cooperatives and farms, OCOP products, criteria met and "
-    "NTM titles: the figures of the district's quarterly report.",
+    description="Quarterly KPIs: one row per quarter, area and KPI, with the value, the same quarter "
+    "last year on this quarter's units, how that comparison was made (yoy_basis: same_units, "
+    "crosswalk, crosswalk_estimated, not_comparable), the change on it (yoy_delta, yoy_pct) and that "
+    "year's target, and how many of the area's communes reported. Areas: commune, district and "
+    "province (63) up to 2025-Q2, commune and province (34) from 2025-Q3, and the country "
+    "(national) in every quarter. Capital, projects by category and status, VietGAP and GlobalGAP "
+    "areas, cooperatives and farms, OCOP products, criteria met of the quarter's criteria set and "
+    "its bands, and NTM titles: the figures of the quarterly reports.",
     deps=[keys.core(name) for name in (
         "fact_commune_status", "fact_investment", "fact_criteria_snapshot", "fact_ocop_rating",
         "fact_certified_area", "fact_target", "dim_kpi", "dim_period", "dim_commune",
+        "dim_admin_era", "dim_commune_crosswalk",
     )] + [keys.ROW_RECONCILIATION],
     partitioned=True,
     column_lineage=KPI_LINEAGE,
@@ -80,17 +86,18 @@ def _mart(key: dg.AssetKey, description: str, deps: list[dg.AssetKey], partition
 
 kpi_wide = _mart(
     keys.KPI_WIDE,
-    "The KPI table turned wide for spreadsheets: one row per area (commune, district, province) "
-    "and quarter, one column per KPI, dots in KPI codes written as underscores "
+    "The KPI table turned wide for spreadsheets: one row per area (commune, district, province, "
+    "national) and quarter, one column per KPI, dots in KPI codes written as underscores "
     "(projects_ongoing_road). Rebuilt whole from mart.kpi_quarterly.",
     [keys.KPI_QUARTERLY], partitioned=False,
 )
 commune_scorecard = _mart(
     keys.COMMUNE_SCORECARD,
-    "The district office's to-do list: each rural commune not yet NTM (or NTM, not yet advanced) "
-    "per quarter, with the criteria it still misses, by name, and the criteria it gained or lost "
-    "since the previous quarter.",
-    [keys.core(n) for n in ("fact_commune_status", "fact_criteria_snapshot", "dim_commune", "dim_period")],
+    "The NTM office's to-do list: each rural commune not yet NTM (or NTM, short of the next title "
+    "valid in the quarter: advanced NTM up to 2025, modern NTM from 2026) per quarter, with the "
+    "criteria of its set it still misses, by name, and the criteria it gained or lost since the "
+    "previous quarter.",
+    [keys.core(n) for n in ("fact_commune_status", "fact_criteria_snapshot", "dim_commune", "dim_period", "dim_code")],
 )
 ocop_register = _mart(
     keys.OCOP_REGISTER,
@@ -101,10 +108,11 @@ ocop_register = _mart(
 )
 capital_by_source = _mart(
     keys.CAPITAL_BY_SOURCE,
-    "Capital mobilised per district and province by project category and by source (central "
-    "and local budgets, integrated programmes, credit, enterprises, people), in the quarter and "
-    "year to date, million VND.",
-    [keys.core(n) for n in ("fact_investment", "dim_period")],
+    "Capital mobilised per commune, district (up to 2025-Q2), province and the country by project "
+    "category and by source (central and local budgets, integrated programmes, credit, "
+    "enterprises, people), in the quarter and year to date, million VND, on the units in force "
+    "at quarter end (2025's first half carried to the new communes through the crosswalk).",
+    [keys.core(n) for n in ("fact_investment", "dim_period", "dim_commune", "dim_admin_era", "dim_commune_crosswalk")],
 )
 
 
@@ -119,7 +127,8 @@ capital_by_source = _mart(
     automation_condition=FOLLOW_INPUTS,
 )
 def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    """The quarterly NTM report of every district and province, written from the warehouse in
+    """The quarterly NTM report of every district and province (from 2025-Q3, when there are no
+    districts, of every province and every commune that reported), written from the warehouse in
     the style of the district news releases: capital, projects by category, VietGAP and
     GlobalGAP areas against the same quarter last year, cooperatives and farms, OCOP products,
     criteria, NTM communes by name, the bands and the year's targets with what remains. As
@@ -138,8 +147,11 @@ def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
         areas = conn.execute(read_sql(SQL / "report_areas.sql"), {"period": period}).fetchall()
     reports = write_reports(duckdb.database, period, areas, reports_dir() / period)
     written = reports.files
-    # The UI shows the report of the first district by code, as written.
-    preview = min((p for p in written if p.suffix == ".md" and "-district-" in p.name), key=lambda p: p.name, default=None)
+    # The UI shows the report of the first district by code (after the reform, of the first
+    # province), as written.
+    pages = [p for p in written if p.suffix == ".md"]
+    preview = min((p for p in pages if "-district-" in p.name), key=lambda p: p.name, default=None) or min(
+        (p for p in pages if "-province-" in p.name), key=lambda p: p.name, default=None)
     return dg.MaterializeResult(metadata={
         "period": period,
         "reports": len([p for p in written if p.suffix == ".md"]),

@@ -1,6 +1,7 @@
-"""Checks on mart.kpi_quarterly, run on the quarters just written: a district's and a
-province's figures are their communes' figures added up, and every KPI of the catalogue is
-there for every area that reported. Both block the marts and reports built from it."""
+"""Checks on mart.kpi_quarterly, run on the quarters just written: a district's, a
+province's and the country's figures are their communes' figures added up, and every KPI of
+the catalogue that the quarter has (those of its criteria set) is there for every area that
+reported. Both hold in either administrative era and block the marts and reports built from it."""
 
 from pathlib import Path
 
@@ -18,13 +19,16 @@ SAMPLE_ROWS = 20
 CHECK_SPECS = [
     dg.AssetCheckSpec(
         AREAS_ADD_UP, asset=keys.KPI_QUARTERLY, blocking=True,
-        description="Each district's and province's value is the sum of its communes' rows for a `sum` KPI "
-        "and their mean for an `avg` KPI (core.dim_kpi.aggregation), in every quarter written.",
+        description="Each district's, province's and the country's value is the sum of its communes' rows "
+        "for a `sum` KPI and their mean for an `avg` KPI (core.dim_kpi.aggregation), in every quarter "
+        "written; a commune belongs to the district and province of its unit in force at quarter end.",
     ),
     dg.AssetCheckSpec(
         EVERY_KPI, asset=keys.KPI_QUARTERLY, blocking=True,
-        description="Every KPI of core.dim_kpi has a row for every commune that reported in the quarter "
-        "(the `avg` KPIs where it has a criteria score: towns have none), its district and its province.",
+        description="Every KPI of core.dim_kpi that the quarter has (no criteria set, or the set it is "
+        "scored on) has a row for every commune that reported in the quarter (the `avg` KPIs where it "
+        "has a criteria score: towns and wards have none), its district (up to 2025-Q2), its province "
+        "and the country.",
     ),
 ]
 

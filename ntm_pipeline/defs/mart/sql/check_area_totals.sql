@@ -1,37 +1,32 @@
--- District and province rows that do not add up from their communes' rows: for a `sum` KPI
--- the value must be the sum of the commune rows, for an `avg` KPI their mean. A commune
--- belongs to the district and province of its latest published submission of the year up
--- to the quarter (a commune that did not report in the quarter keeps its year-to-date flows
--- there). Values are rounded to 4 decimals, so each row may differ by half a unit of the
--- fourth decimal per commune summed.
+-- District, province and national rows that do not add up from their communes' rows: for a
+-- `sum` KPI the value must be the sum of the commune rows, for an `avg` KPI their mean. A
+-- commune row belongs to the district (before the 2025 reform) and province of its unit in
+-- the GSO list in force at quarter end (a commune that did not report in the quarter keeps
+-- its year-to-date flows there). Values are rounded to 4 decimals, so each row may differ by
+-- half a unit of the fourth decimal per commune summed.
 WITH checked_periods AS (
     SELECT * FROM core.dim_period WHERE period IN (SELECT unnest($periods))
 ),
 commune_rows AS (
-    SELECT k.period, k.area_code AS commune_code, k.kpi_code, k.value
-    FROM mart.kpi_quarterly AS k JOIN checked_periods USING (period)
+    SELECT k.period, k.area_code AS commune_code, k.kpi_code, k.value, d.district_code, d.province_code
+    FROM mart.kpi_quarterly AS k
+    JOIN checked_periods AS p USING (period)
+    LEFT JOIN core.dim_commune AS d ON d.commune_code = k.area_code AND in_force(d.valid_from, d.valid_to, p.end_date)
     WHERE k.area_level = 'commune'
-),
-commune_area AS (
-    SELECT p.period, h.commune_code,
-           arg_max(h.district_code, h.period) AS district_code, arg_max(h.province_code, h.period) AS province_code
-    FROM checked_periods AS p
-    JOIN core.dim_period AS q ON q.year = p.year AND q.quarter <= p.quarter
-    JOIN core.fact_commune_status AS h ON h.period = q.period
-    GROUP BY ALL
 ),
 from_communes AS (
     SELECT c.period, area.area_level, area.area_code, c.kpi_code,
            sum(c.value) AS total, avg(c.value) AS mean, count(c.value) AS communes
     FROM commune_rows AS c
-    JOIN commune_area AS a USING (period, commune_code)
-    CROSS JOIN LATERAL (VALUES ('district', a.district_code), ('province', a.province_code)) AS area (area_level, area_code)
+    CROSS JOIN LATERAL (VALUES ('district', c.district_code), ('province', c.province_code), ('national', 'VN'))
+        AS area (area_level, area_code)
+    WHERE area.area_code IS NOT NULL
     GROUP BY ALL
 ),
 area_rows AS (
     SELECT k.period, k.area_level, k.area_code, k.kpi_code, k.value
     FROM mart.kpi_quarterly AS k JOIN checked_periods USING (period)
-    WHERE k.area_level IN ('district', 'province')
+    WHERE k.area_level IN ('district', 'province', 'national')
 ),
 compared AS (
     SELECT coalesce(r.period, f.period) AS period, coalesce(r.area_level, f.area_level) AS area_level,
