@@ -236,11 +236,14 @@ CERTIFIED_AREA = SubmissionTable(
 
 TARGET = SubmissionTable(
     "target", "Chỉ tiêu",
-    "District (or province) annual targets, in a file of their own: one row per year, area "
-    "and KPI code from docs/kpis.md.",
+    "Annual targets of a province, district (up to 2025) or commune, in a file of their own: one "
+    "row per year, area and KPI code from docs/kpis.md.",
     (
         Column("year", "Năm", "integer", "Year the target is set for (end of year).", required=True),
-        Column("district_code", "Mã huyện", "text", "GSO code of the district (3 digits) or province (2 digits).", required=True),
+        Column("district_code", "Mã huyện", "text",
+               "GSO code of the area: a province (2 digits), a district (3 digits, up to 2025) or a commune (5 "
+               "digits), as in force on 1 January of the year: 2026 targets name the units after the 2025 reform.",
+               required=True),
         Column("target_code", "Mã chỉ tiêu", "text", "KPI code the target applies to, e.g. ntm_communes.", required=True),
         Column("value", "Giá trị", "decimal", "Target value at the end of the year.", required=True),
     ),

@@ -40,6 +40,7 @@ TEXT = {
         "column": "cột '{column}'",
         "value": "giá trị: {value}",
         "home": "xã {code} là {commune}, thuộc {district} (mã {district_code}), {province} (mã {province_code})",
+        "home_no_district": "xã {code} là {commune}, thuộc {province} (mã {province_code})",
         "ok": "  Không có lỗi.",
         "summary": "Kết quả: {critical} lỗi, {warning} cảnh báo. {verdict}",
         "send": "Có thể gửi tệp.",
@@ -60,6 +61,7 @@ TEXT = {
         "column": "column '{column}'",
         "value": "value: {value}",
         "home": "commune {code} is {commune}, in {district} (code {district_code}), {province} (code {province_code})",
+        "home_no_district": "commune {code} is {commune}, in {province} (code {province_code})",
         "ok": "  No problems.",
         "summary": "Result: {critical} error{cs}, {warning} warning{ws}. {verdict}",
         "send": "The file can be sent.",
@@ -68,8 +70,9 @@ TEXT = {
 }
 # Rules on the header that say the commune is not the district's or province's the file names.
 NOT_HERE = ("district_matches", "province_matches")
-# Staging's names for the columns of a targets file.
+# Staging's names for the columns of a targets file, and columns staging derives from another.
 STAGED_AS = {"area_code": "district_code", "kpi_code": "target_code"}
+DERIVED_AS = {"criteria_set_reported": "criteria_set"}
 
 
 @dataclass
@@ -117,6 +120,7 @@ def _column_label(name: str, lang: str, table: SubmissionTable = SUBMISSION) -> 
     """The column as the officer sees it in the template; in English with its canonical name."""
     headers = {c.name: c.header_vi for t in ALL_TABLES for c in t.columns}
     headers |= {c.name: c.header_vi for c in table.columns}
+    headers |= {derived: headers[name] for derived, name in DERIVED_AS.items()}
     if table is TARGET:
         headers |= {staged: headers[name] for staged, name in STAGED_AS.items()}
     parts = [part.strip() for part in name.split(",")]
@@ -241,8 +245,9 @@ def _line(checker, finding: dict, table: SubmissionTable, lang: str, csv_name: s
     if columns:
         place.append(text["column"].format(column=_column_label(columns, lang, table)))
     line = ", ".join(place) + ": " if place else ""
-    line += finding["message_vi" if lang == "vi" else "message_en"]
-    if value not in (None, ""):
+    message = finding["message_vi" if lang == "vi" else "message_en"]
+    line += message
+    if value not in (None, "") and f"({value})" not in message:  # a message of its own may quote it already
         line += f" ({text['value'].format(value=value)})"
     code = finding.get("commune_code")
     if finding.get("rule") in NOT_HERE and code and code not in said and finding.get("period"):
@@ -250,7 +255,7 @@ def _line(checker, finding: dict, table: SubmissionTable, lang: str, csv_name: s
         home = checker.commune_home(finding["commune_code"], finding["period"])
         if home:
             commune, district_code, district, province_code, province = home
-            line += "; " + text["home"].format(
+            line += "; " + text["home" if district_code else "home_no_district"].format(
                 code=finding["commune_code"], commune=commune, district=district, district_code=district_code,
                 province=province, province_code=province_code,
             )

@@ -205,7 +205,8 @@ def findings(conn, table, name, column=None):
     ("prepared-before-quarter.xlsx", "date_prepared_in_or_after_period",
      "The date prepared is before the reporting period (date_prepared: 01/12/2023)"),
     ("proposal-skips-a-title.xlsx", "proposal_follows_title",
-     "The proposed title must be the next one above the title held (advanced needs NTM, model needs advanced) (proposed_title: NTM nâng cao)"),
+     "The proposed title must be the next one above the title held among the titles of the reporting period "
+     "(up to 2025: advanced needs NTM, model needs advanced) (proposed_title: NTM nâng cao)"),
     ("no-header-row.xlsx", "no_header_row", "The Thông tin chung sheet has no data row for the commune"),
 ])
 def test_file_taken_out_whole_with_one_reason(corpus, name, rule, message):
@@ -273,7 +274,8 @@ NAM_THUONG = "05068-nam-thuong.xlsx"
     ("investment", "capital_total", [("Dự án đầu tư", 6, "capital_total", "999999", "capital_total_matches",
                                       "critical", "Total capital differs from the sum of its sources")]),
     ("criteria", "criterion_no", [("Tiêu chí", 20, "criterion_no", "20", "criterion_known", "critical",
-                                   "Criterion number does not exist in the criteria set")]),
+                                   "Criterion number does not exist in the criteria set (indicator 2.1 must belong "
+                                   "to a criterion of the set)")]),
     # Certified areas: rows 4-6 hold certificates NEG, LATE and OLD (checked in the test).
     ("certified_area", "area_ha", [("Vùng sản xuất đạt chứng nhận", 4, "area_ha", "-3",
                                     "expect_column_values_to_be_between(area_ha)", "critical", "Area cannot be negative")]),

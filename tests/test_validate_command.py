@@ -182,7 +182,7 @@ TARGET_ROWS = [
     {"year": 2025, "district_code": "153", "target_code": "khong_co", "value": "1"},
 ]
 TARGET_LINES = [
-    "  LỖI       {sheet}dòng 3, cột 'Mã huyện': Mã huyện/tỉnh không có trong danh mục GSO (giá trị: 999)",
+    "  LỖI       {sheet}dòng 3, cột 'Mã huyện': Mã tỉnh/huyện/xã không có trong danh mục GSO tại ngày 01/01 của năm chỉ tiêu (giá trị: 999)",
     "  LỖI       {sheet}dòng 3, cột 'Giá trị': Giá trị không đọc được: cần một số (giá trị: khoảng 10)",
     "  LỖI       {sheet}dòng 4, cột 'Mã chỉ tiêu': Mã chỉ tiêu không có trong danh mục KPI (docs/kpis.md) "
     "(giá trị: khong_co)",

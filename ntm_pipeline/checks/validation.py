@@ -33,16 +33,22 @@ def rows_for_validation(conn, table: SubmissionTable, periods: Sequence[str] | N
     return staged, raw.drop(columns="period", errors="ignore").rename(columns={"validated_period": "period"})
 
 
+def code_lists_in_force(conn, period: str) -> dict[str, list[str]]:
+    """The codes of each code list valid at the end of `period` (core.dim_code's validity)."""
+    return dict(conn.execute(read_sql(SQL / "code_lists_in_force.sql"), {"period": period}).fetchall())
+
+
 def validate(conn, table: SubmissionTable, periods: Sequence[str] | None) -> Validation:
     """The suite expectations/<table>.json on staging.<table>: a quarter at a time for a
-    table kept by quarter (memory holds one quarter's rows), every row for targets."""
-    parameters = code_lists(conn)
+    table kept by quarter (memory holds one quarter's rows), with the codes valid in that
+    quarter; every row for targets, with every code."""
     if table.partitioned:
         return validate_by_period(
-            table.name, list(periods or []), lambda period: rows_for_validation(conn, table, [period]), parameters
+            table.name, list(periods or []), lambda period: rows_for_validation(conn, table, [period]),
+            lambda period: code_lists_in_force(conn, period),
         )
     staged, raw = rows_for_validation(conn, table, None)
-    return validate_rows(table.name, staged, parameters, raw_rows=raw)
+    return validate_rows(table.name, staged, code_lists(conn), raw_rows=raw)
 
 
 def write_findings(conn, table: SubmissionTable, periods: Sequence[str] | None, validation: Validation,

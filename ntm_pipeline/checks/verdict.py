@@ -21,12 +21,16 @@ from ntm_pipeline.warehouse import read_sql
 SOURCE_FILE_SQL = Path(__file__).resolve().parent.parent / "defs" / "quarantine" / "sql" / "source_file.sql"
 
 
+# Columns staging derives that a rule names: the header of the column they come from.
+DERIVED_COLUMNS = {"criteria_set_reported": "criteria_set"}
+
+
 @lru_cache(maxsize=1)
 def column_labels() -> pd.DataFrame:
     """The Vietnamese header of every column, for reasons that name a column as officers see it."""
-    return pd.DataFrame(
-        [(c.name, c.header_vi) for t in ALL_TABLES for c in t.columns], columns=["column_name", "header_vi"]
-    ).drop_duplicates("column_name")
+    headers = {c.name: c.header_vi for t in reversed(ALL_TABLES) for c in t.columns}
+    headers.update({derived: headers[column] for derived, column in DERIVED_COLUMNS.items()})
+    return pd.DataFrame(list(headers.items()), columns=["column_name", "header_vi"])
 
 
 def quarantined_files(conn, whole: bool = False) -> int:

@@ -111,17 +111,22 @@ def validate_by_period(
     suite_name: str,
     periods: list[str],
     rows_of: Callable[[str], tuple[pd.DataFrame, pd.DataFrame | None]],
-    parameters: dict,
+    parameters: dict | Callable[[str], dict],
     index_columns: list[str] = ROW_KEY,
 ) -> Validation:
     """Validate a quarter-partitioned table one quarter at a time, so memory holds one
     quarter's rows however many the run covers. `rows_of(period)` gives the rows and the
-    same rows as read. Every rule's key includes the period, so the result is the whole's."""
+    same rows as read; `parameters` are the suite's, or give them for a quarter (the codes
+    valid in it). Every rule's key includes the period, so the result is the whole's."""
+    parameters_of = parameters if callable(parameters) else (lambda _period: parameters)
     parts = []
     for period in periods:
         rows, raw_rows = rows_of(period)
-        parts.append(validate_rows(suite_name, rows, parameters, raw_rows=raw_rows, index_columns=index_columns))
-    return combine(parts) if parts else validate_rows(suite_name, pd.DataFrame(), parameters, index_columns=index_columns)
+        parts.append(validate_rows(suite_name, rows, parameters_of(period), raw_rows=raw_rows, index_columns=index_columns))
+    if parts:
+        return combine(parts)
+    return validate_rows(suite_name, pd.DataFrame(), parameters if isinstance(parameters, dict) else {},
+                         index_columns=index_columns)
 
 
 @lru_cache(maxsize=1)
@@ -197,15 +202,18 @@ def validate_rows(
                 cells = [([c], *_expected(rule, c)) for c in str(entry[UNPARSED]).split(", ")]
             elif rule.expectation_type == NOT_NULL and rule.columns[0] in unreadable.get(key, ()):
                 continue  # the cell was filled but unreadable: its one finding is the rule above
-            elif rule.message_columns and key in own_messages.get(rule.message_columns, {}):
-                cells = [(rule.columns, *own_messages[rule.message_columns][key])]
+            elif key in own_messages.get(rule.name, {}):
+                cells = [(rule.columns, *own_messages[rule.name][key])]
             else:
                 cells = [(rule.columns, rule.message_vi, rule.message_en)]
-            for columns, message_vi, message_en in cells:
+            for columns, message_vi, message_en, *staged in cells:
                 finding = dict(zip(index_columns, key))
+                value = _raw_value(raw_index, key, columns, entry)
+                if value is None and staged and staged[0] is not None and not pd.isna(staged[0]):
+                    value = str(_plain(staged[0]))
                 finding.update(
                     commune_code=finding.get("commune_code") or _raw_value(raw_index, key, ["commune_code"], entry),
-                    column_name=", ".join(columns), value=_raw_value(raw_index, key, columns, entry), rule=rule.name,
+                    column_name=", ".join(columns), value=value, rule=rule.name,
                     severity=rule.severity, message_vi=message_vi, message_en=message_en,
                 )
                 findings.append(finding)
@@ -218,17 +226,23 @@ def validate_rows(
     return Validation(suite_name, len(rows), outcomes, frame, index_columns)
 
 
-def _row_messages(rows: pd.DataFrame, rules: list[Rule], index_columns: list[str]) -> dict[tuple, dict]:
-    """Per pair of message columns a rule names, the rows' own (Vietnamese, English) messages
-    by row key, where the row has one."""
-    messages: dict[tuple, dict] = {}
-    for pair in {r.message_columns for r in rules if r.message_columns}:
-        vi, en = pair
-        given = rows[rows[vi].notna()] if vi in rows.columns else rows.iloc[0:0]
-        messages[pair] = {
-            tuple(_plain(v) for v in key): (text_vi, text_en if isinstance(text_en, str) else text_vi)
-            for key, text_vi, text_en in zip(
-                given[index_columns].itertuples(index=False, name=None), given[vi], given[en] if en in given else given[vi])
+def _row_messages(rows: pd.DataFrame, rules: list[Rule], index_columns: list[str]) -> dict[str, dict]:
+    """Per rule that names message columns, the rows' own (Vietnamese, English) messages by
+    row key, where the row has one, with the staged value of the rule's column (for a column
+    staging derives, which the file does not have as such)."""
+    messages: dict[str, dict] = {}
+    for rule in (r for r in rules if r.message_columns):
+        vi, en = rule.message_columns
+        if vi not in rows.columns:
+            continue
+        given = rows[rows[vi].notna()]
+        english = given[en] if en in given.columns else given[vi]
+        column = rule.columns[0] if rule.columns and rule.columns[0] in given.columns else None
+        values = given[column] if column else [None] * len(given)
+        messages[rule.name] = {
+            tuple(_plain(v) for v in key): (text_vi, text_en if isinstance(text_en, str) else text_vi, value)
+            for key, text_vi, text_en, value in zip(
+                given[index_columns].itertuples(index=False, name=None), given[vi], english, values)
         }
     return messages
 

@@ -105,9 +105,11 @@ CREATE OR REPLACE TEMP MACRO commune_code(x) AS CASE
     ELSE clean_text(x)
 END;
 
--- A GSO district (3 digits) or province (2 digits) code, padded: "1" is province 01.
+-- A GSO district (3 digits), province (2 digits) or commune (5 digits) code, padded: "1" is
+-- province 01, "5068" commune 05068.
 CREATE OR REPLACE TEMP MACRO area_code(x) AS CASE
     WHEN regexp_full_match(clean_text(x), '\d{1,3}')
         THEN lpad(clean_text(x), CASE WHEN length(clean_text(x)) <= 2 THEN 2 ELSE 3 END, '0')
+    WHEN regexp_full_match(clean_text(x), '\d{4,5}') THEN lpad(clean_text(x), 5, '0')
     ELSE clean_text(x)
 END;

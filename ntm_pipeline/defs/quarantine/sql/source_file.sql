@@ -1,19 +1,29 @@
 -- Files taken out whole, with one reason each: files that could not be read (submissions
 -- and targets alike), and the files of a one-commune submission whose header broke a
--- critical rule (an unknown commune, the wrong period or district, a duplicate) or that
+-- critical rule (an unknown commune or one of another era's units, the wrong period, district
+-- or criteria set, a duplicate) or that
 -- has no header row at all. Where the problem has a place, its sheet, row and column.
 -- Rebuilt whole: one row per bad file, a small table however many quarters are held.
 WITH header_findings AS (
     SELECT
         s.period, s.batch, q.sheet, q.row_number, q.column_name, q.value, q.rule,
-        q.message_vi || ' (' || coalesce(l.header_vi, q.column_name) || ': ' || coalesce(q.value, 'trống') || ')'
+        -- the column and value after the message, unless the message already quotes the value in brackets
+        -- (a row's own message: 'Xã Vĩnh Đồng (05026) đã sáp nhập vào Xã Kim Bôi (04978) từ 01/07/2025')
+        q.message_vi
+            || CASE WHEN q.value IS NOT NULL AND contains(q.message_vi, '(' || q.value || ')') THEN ''
+                    ELSE ' (' || coalesce(l.header_vi, q.column_name) || ': ' || coalesce(q.value, 'trống') || ')' END
             || CASE WHEN q.rule IN ('district_matches', 'province_matches') AND d.commune_code IS NOT NULL
-                    THEN '; xã ' || d.commune_name || ' thuộc ' || d.district_full_name || ', ' || d.province_full_name
+                    THEN '; xã ' || d.commune_name || ' thuộc '
+                         || concat_ws(', ', d.district_full_name, d.province_full_name)
                     ELSE '' END AS message_vi,
-        q.message_en || ' (' || q.column_name || ': ' || coalesce(q.value, 'blank') || ')'
+        q.message_en
+            || CASE WHEN q.value IS NOT NULL AND contains(q.message_en, '(' || q.value || ')') THEN ''
+                    ELSE ' (' || q.column_name || ': ' || coalesce(q.value, 'blank') || ')' END
             || CASE WHEN q.rule IN ('district_matches', 'province_matches') AND d.commune_code IS NOT NULL
-                    THEN '; the commune ' || d.commune_name || ' is in district ' || d.district_code || ' ('
-                         || d.district_full_name || '), province ' || d.province_code || ' (' || d.province_full_name || ')'
+                    THEN '; the commune ' || d.commune_name || ' is in '
+                         || CASE WHEN d.district_code IS NOT NULL
+                                 THEN 'district ' || d.district_code || ' (' || d.district_full_name || '), ' ELSE '' END
+                         || 'province ' || d.province_code || ' (' || d.province_full_name || ')'
                     ELSE '' END AS message_en
     FROM staging.submission AS s
     JOIN quarantine.submission AS q

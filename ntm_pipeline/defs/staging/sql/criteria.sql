@@ -40,6 +40,15 @@ SELECT
         || s.name_en || ' (' || s.criteria_set || ', ' || s.criteria_count || ' criteria)' END AS criteria_set_message_en,
     -- an indicator row counts when its criterion is one of the set's
     k.criterion_no IS NOT NULL AS criterion_known,
+    -- once the set's indicator list is filled in (core.dim_criterion_indicator), an indicator
+    -- it does not list is reported, and still kept
+    t.indicator_no IS NULL OR k.criterion_no IS NULL OR NOT EXISTS (
+        SELECT 1 FROM core.dim_criterion_indicator AS i
+        WHERE i.criteria_set = t.criteria_set AND i.criterion_no = t.criterion_no)
+    OR EXISTS (
+        SELECT 1 FROM core.dim_criterion_indicator AS i
+        WHERE i.criteria_set = t.criteria_set AND i.criterion_no = t.criterion_no
+          AND i.indicator_no = t.indicator_no) AS indicator_listed,
     -- a criterion met last quarter and not met now needs a note saying why
     coalesce(t.met, true) OR t.note IS NOT NULL OR m.period IS NULL AS loss_explained,
     t.unparsed_columns
