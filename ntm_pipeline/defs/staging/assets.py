@@ -17,10 +17,12 @@ from ntm_pipeline.defs.sql_asset import sql_table
 SQL = Path(__file__).parent / "sql"
 REFERENCE_DEPS = [keys.core(n) for n in ("dim_code_key", "dim_commune", "dim_period")]
 EXTRA_DEPS = {
-    "submission": [keys.core("dim_commune_alias"), keys.core("dim_criteria_set"), keys.key("raw.criteria")],
-    "criteria": [keys.core("dim_criterion")],
+    # the crosswalk says what a unit of another era became; dim_code which codes a quarter has
+    "submission": [keys.core("dim_commune_alias"), keys.core("dim_criteria_set"), keys.core("dim_commune_crosswalk"),
+                   keys.core("dim_code"), keys.key("raw.criteria")],
+    "criteria": [keys.core("dim_criterion"), keys.core("dim_criterion_indicator"), keys.core("dim_criteria_set")],
     "ocop_product": [keys.core("dim_ocop_star_band")],
-    "target": [keys.core("dim_kpi")],
+    "target": [keys.core("dim_kpi"), keys.core("dim_admin_era")],
 }
 # What a detail table waits for: its commune's header, checked, and the files taken out whole.
 HEADER_DEPS = [keys.staging(SUBMISSION), keys.quarantine(SUBMISSION), keys.QUARANTINED_FILES]
