@@ -98,7 +98,7 @@ def test_the_reference_tables_are_the_warehouses(checker, sample_db):
     for name in DIMENSIONS:
         built = checker.conn.execute(f"SELECT * FROM core.{name}").fetchall()
         assert sorted(built, key=_key) == sorted(sample_db.execute(f"SELECT * FROM core.{name}").fetchall(), key=_key), name
-        assert len(built) > 0
+        assert len(built) > 0 or name == "dim_criterion_indicator"  # no indicator is confirmed yet
 
 
 SAMPLE = KimBoiSample()

@@ -154,6 +154,74 @@ def test_quarters_know_their_era_and_criteria_set(reference_db):
                      ("pre_2025", None, date(2025, 6, 30), True, "admin_units_legacy")]
 
 
+def codes_valid(conn, code_list: str, period: str) -> list[str]:
+    """The codes of a list valid for a quarter: in force on its last day."""
+    return [c for (c,) in conn.execute(
+        "SELECT d.code FROM core.dim_code AS d JOIN core.dim_period AS p ON p.period = ? "
+        "WHERE d.code_list = ? AND in_force(d.valid_from, d.valid_to, p.end_date) ORDER BY d.sort_order",
+        [period, code_list]).fetchall()]
+
+
+def test_codes_are_versioned_by_period(reference_db):
+    """The titles of 2021-2025 (advanced, model) end with 2025; the pilot modern NTM commune and
+    the commune groups begin with 2026; a quarter's criteria set code is the set it is scored on."""
+    assert codes_valid(reference_db, "ntm_title", "2024-Q1") == ["none", "ntm", "advanced", "model"]
+    assert codes_valid(reference_db, "ntm_title", "2025-Q4") == ["none", "ntm", "advanced", "model"]
+    assert codes_valid(reference_db, "ntm_title", "2026-Q1") == ["none", "ntm", "modern"]
+    assert codes_valid(reference_db, "commune_group", "2025-Q4") == []
+    assert codes_valid(reference_db, "commune_group", "2026-Q1") == ["1", "2", "3"]
+    assert reference_db.execute(
+        "SELECT code, label_vi, label_en FROM core.dim_code WHERE code_list = 'commune_group' OR code = 'modern' ORDER BY 1"
+    ).fetchall() == [("1", "Nhóm 1", "Group 1"), ("2", "Nhóm 2", "Group 2"), ("3", "Nhóm 3", "Group 3"),
+                     ("modern", "Xã nông thôn mới hiện đại", "Modern NTM commune (pilot)")]
+    mismatched = reference_db.execute(
+        "SELECT p.period FROM core.dim_period AS p JOIN core.dim_code AS d "
+        "ON d.code_list = 'criteria_set' AND in_force(d.valid_from, d.valid_to, p.end_date) "
+        "GROUP BY p.period, p.criteria_set HAVING list(d.code) <> [p.criteria_set]").fetchall()
+    assert mismatched == [] and reference_db.execute("SELECT count(*) FROM core.dim_period").fetchone()[0] == 40
+    # Every other list is open: the same codes in every quarter, as before.
+    lists = reference_db.execute(
+        "SELECT code_list, count(*) FROM core.dim_code WHERE valid_from IS NULL AND valid_to IS NULL "
+        "AND code_list NOT IN ('ntm_title', 'criteria_set', 'commune_group') GROUP BY 1 ORDER BY 1").fetchall()
+    assert lists == [("certifying_level", 3), ("gap_standard", 3), ("ocop_event", 3), ("producer_type", 4),
+                     ("product_group", 6), ("project_category", 12), ("project_status", 3)]
+    assert reference_db.execute(
+        "SELECT count(*) FROM core.dim_code WHERE code_list NOT IN ('ntm_title', 'criteria_set', 'commune_group')"
+    ).fetchone()[0] == 34
+
+
+def test_the_2026_2030_criteria(reference_db):
+    """Decision 51/2025/QĐ-TTg: the same 10 criteria for every commune, in no groups of criteria."""
+    rows = reference_db.execute(
+        "SELECT criterion_no, name_vi, group_vi FROM core.dim_criterion WHERE criteria_set = 'NTM_2026_2030' ORDER BY 1"
+    ).fetchall()
+    assert [r[0] for r in rows] == list(range(1, 11)) and all(r[2] is None for r in rows)
+    assert rows[6][1] == "Khoa học công nghệ và chuyển đổi số"
+    assert rows[9][1] == "Tiếp cận pháp luật và an ninh, quốc phòng"
+
+
+def test_indicators_are_data(reference_db, tmp_path):
+    """The 47 indicators are none of them confirmed: the shipped list is empty, and rows added to
+    the CSV arrive typed and in the decision's order (2.9 before 2.10), with no change of code."""
+    from ntm_pipeline.checks.reference import REFERENCE_SQL
+    from ntm_pipeline.reference import reference_csv_path
+    from ntm_pipeline.warehouse import read_sql
+
+    assert reference_db.execute("SELECT count(*) FROM core.dim_criterion_indicator").fetchone()[0] == 0
+    header = reference_csv_path("criterion_indicator").read_text(encoding="utf-8").splitlines()
+    assert header == ["criteria_set,criterion_no,indicator_no,name_vi,name_en,verified,source"]
+    filled = tmp_path / "criterion_indicator.csv"
+    filled.write_text(header[0] + "\n" + "\n".join([
+        "NTM_2026_2030,2,2.10,Chỉ tiêu mười,Tenth,,",
+        "NTM_2026_2030,2,2.9,Chỉ tiêu chín,Ninth,true,Quyết định 51/2025/QĐ-TTg",
+        "NTM_2026_2030,1,1.1,Chỉ tiêu một,First,false,",
+    ]) + "\n", encoding="utf-8")
+    rows = reference_db.execute(read_sql(REFERENCE_SQL / "dim_criterion_indicator.sql"), {"path": str(filled)}).fetchall()
+    assert rows == [("NTM_2026_2030", 1, "1.1", "Chỉ tiêu một", "First", False, None),
+                    ("NTM_2026_2030", 2, "2.9", "Chỉ tiêu chín", "Ninth", True, "Quyết định 51/2025/QĐ-TTg"),
+                    ("NTM_2026_2030", 2, "2.10", "Chỉ tiêu mười", "Tenth", False, None)]
+
+
 @pytest.mark.parametrize("a, b", [("Hòa", "Hoà"), ("Mỵ Hòa", "MỴ  HOÀ"), ("Thủy", "Thuỷ"), ("Đạt", "dat")])
 def test_text_key_ignores_spelling(a, b):
     import unicodedata

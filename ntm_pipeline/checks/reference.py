@@ -20,6 +20,7 @@ CSV_DIMENSIONS = {
     "dim_code_key": "code_list",
     "dim_criteria_set": "criteria_set",
     "dim_criterion": "criterion",
+    "dim_criterion_indicator": "criterion_indicator",
     "dim_ocop_star_band": "ocop_star_band",
     "dim_kpi": "kpi",
 }

@@ -51,8 +51,11 @@ dim_admin_era = _dimension(
 dim_code = _dimension(
     "dim_code",
     "Code lists of the submission template (project categories and statuses, NTM titles, "
-    "criteria sets, producer types, product groups, certifying levels, OCOP events, GAP "
-    "standards), each code with its Vietnamese and English label.",
+    "criteria sets, commune groups, producer types, product groups, certifying levels, OCOP "
+    "events, GAP standards), each code with its Vietnamese and English label and the days it is "
+    "valid: a code is valid for a quarter when in_force(valid_from, valid_to, its end_date). "
+    "The titles advanced and model belong to 2021-2025; modern (the pilot xã nông thôn mới hiện "
+    "đại) and the commune groups 1-3 to 2026-2030.",
 )
 dim_code_key = _dimension(
     "dim_code_key",
@@ -70,6 +73,15 @@ dim_criterion = _dimension(
     "dim_criterion",
     "Criteria of each criteria set, numbered within the set, with Vietnamese and English "
     "names and their group (the 2026-2030 set has no groups of criteria).",
+)
+dim_criterion_indicator = _dimension(
+    "dim_criterion_indicator",
+    "Indicators (chỉ tiêu) of each criterion, numbered within it as the decision numbers them "
+    "('2.1' is an indicator of criterion 2), with whether the row is verified against the "
+    "decision's text and its source. Decision 51/2025/QĐ-TTg has 47 indicators, none of them "
+    "confirmed yet, so the list is empty: it is filled in and corrected as data in "
+    "reference_data/criterion_indicator.csv, with no change of code. Indicator rows of a "
+    "submission are checked against their criterion, not against this list.",
 )
 dim_ocop_star_band = _dimension(
     "dim_ocop_star_band",
