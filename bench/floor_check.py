@@ -6,7 +6,7 @@ bench/run.py uses it for the country; by hand it checks any folder of bulk CSVs 
 written by `ntm synthetic`) against a warehouse built from that folder.
 
 prepare_reference(conn) creates the reference tables floor.sql expects, with the pipeline's
-own reference SQL and data (so the floor sees the same communes, periods and KPIs);
+own reference SQL and data (so the floor sees the same units, crosswalk, periods and KPIs);
 run_floor(conn, raw_dir) runs the script; compare(conn, warehouse_path) checks its
 kpi_quarterly against the warehouse, which is opened read-only.
 """
@@ -21,15 +21,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ntm_pipeline.partitions import FIRST_YEAR, LAST_YEAR
-from ntm_pipeline.reference import reference_csv_path
-
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
-REFERENCE_SQL = Path(__file__).resolve().parents[1] / "ntm_pipeline" / "defs" / "reference" / "sql"
 
 KEY = ["period", "area_level", "area_code", "kpi_code"]
 NUMERIC = ["value", "value_prev_year", "yoy_delta", "yoy_pct", "target", "target_progress_pct"]
-EXACT = ["year", "quarter", "area_name", "communes_reporting", "communes_in_area", "kpi_name_vi", "unit", "measure"]
+EXACT = ["year", "quarter", "area_name", "communes_reporting", "communes_in_area", "kpi_name_vi", "unit", "measure",
+         "yoy_basis"]
 TOLERANCE = 1e-6
 # The percentages are rounded to two decimals from sums whose float order differs between
 # the two queries: a ratio that falls exactly on a half (100 * 3477.1 / 8720 = 39.875) may
@@ -37,28 +34,15 @@ TOLERANCE = 1e-6
 ROUNDED_TOLERANCE = {"yoy_pct": 0.01 + TOLERANCE, "target_progress_pct": 0.01 + TOLERANCE}
 
 
-def _create(conn: duckdb.DuckDBPyConnection, table: str, sql_file: str, params: dict | None = None) -> None:
-    # The pipeline's dimension SQL reads core.dim_code; here every table sits in the main schema.
-    sql = (REFERENCE_SQL / sql_file).read_text(encoding="utf-8").replace("core.dim_code", "dim_code")
-    params = {k: v for k, v in (params or {}).items() if f"${k}" in sql}
-    conn.execute(f"CREATE OR REPLACE TABLE {table} AS {sql}", params)
-
-
 def prepare_reference(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create dim_commune, dim_period, dim_kpi, dim_criterion and dim_ocop_star_band (and
-    dim_code, which dim_kpi expands breakdowns from) as the pipeline builds them."""
-    from vietnamadminunits.database import query
+    """Create the core.dim_* tables floor.sql reads (units of both eras, the crosswalk, eras,
+    periods, KPIs, criteria, star bands) as the pipeline builds them: the checks library's
+    build_reference runs the reference layer's own SQL on the same inputs."""
+    from ntm_pipeline.checks.reference import build_reference
+    from ntm_pipeline.warehouse import prepare_connection
 
-    conn.register("admin_units", pd.DataFrame(query("SELECT * FROM admin_units_legacy")))
-    try:
-        _create(conn, "dim_commune", "dim_commune.sql")
-    finally:
-        conn.unregister("admin_units")
-    _create(conn, "dim_period", "dim_period.sql", {"first_year": FIRST_YEAR, "last_year": LAST_YEAR})
-    _create(conn, "dim_code", "dim_code.sql", {"path": str(reference_csv_path("code_list"))})
-    _create(conn, "dim_kpi", "dim_kpi.sql", {"path": str(reference_csv_path("kpi"))})
-    _create(conn, "dim_criterion", "dim_criterion.sql", {"path": str(reference_csv_path("criterion"))})
-    _create(conn, "dim_ocop_star_band", "dim_ocop_star_band.sql", {"path": str(reference_csv_path("ocop_star_band"))})
+    prepare_connection(conn)
+    build_reference(conn)
 
 
 def run_floor(conn: duckdb.DuckDBPyConnection, raw_dir: str | Path) -> float:

@@ -1,6 +1,7 @@
 """bench/floor.sql stays a true floor: on a small synthetic country, its KPI rows equal the
 pipeline's, row by row, including a commune missing a quarter and a completed project
-listed again the next quarter."""
+listed again the next quarter, and across the 2025 reform (the new units, yoy_basis, the
+national rows, the 2026-2030 criteria set)."""
 
 from __future__ import annotations
 
@@ -91,3 +92,41 @@ def test_the_comparison_covers_the_cases_that_differ_from_a_plain_count(country)
             "SELECT count(*) FROM core.fact_investment WHERE commune_code = ? AND status = 'completed'",
             [project["commune_code"]]).fetchone()
     assert completed == listed - 1  # listed in both quarters, counted once
+
+
+REFORM_PERIODS = ["2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1"]
+
+
+@pytest.fixture(scope="module")
+def across_the_reform(tmp_path_factory):
+    """The same two provinces written from 2024-Q3 to 2026-Q1: their old units, then the new
+    units they became (in Đà Nẵng 48 and Khánh Hòa 56), on NTM_2026_2030 in 2026-Q1."""
+    root = tmp_path_factory.mktemp("floor_reform")
+    raw = root / "raw"
+    CountrySample(country_units(PROVINCES), REFORM_PERIODS).write(raw, "csv")
+    database = root / "ntm.duckdb"
+    assert build_warehouse(raw, database, REFORM_PERIODS).success
+    conn = duckdb.connect()
+    floor_check.prepare_reference(conn)
+    floor_check.run_floor(conn, raw)
+    yield conn, database
+    conn.close()
+
+
+def test_the_floor_equals_the_pipeline_across_the_reform(across_the_reform):
+    conn, database = across_the_reform
+    matched, sample = floor_check.compare(conn, database)
+    mismatches = floor_check.mismatch_summary(conn)
+    assert mismatches.empty, f"{mismatches.to_string()}\n{sample.to_string()}"
+    with duckdb.connect(str(database), read_only=True) as mart:
+        (rows,) = mart.execute("SELECT count(*) FROM mart.kpi_quarterly").fetchone()
+        bases = dict(mart.execute("SELECT yoy_basis, count(*) FROM mart.kpi_quarterly WHERE period = '2025-Q3' "
+                                  "GROUP BY ALL").fetchall())
+        levels = {p: set(v) for p, v in mart.execute(
+            "SELECT period, list(DISTINCT area_level) FROM mart.kpi_quarterly GROUP BY ALL").fetchall()}
+    assert matched == rows > 0
+    # The comparison covers every basis and both eras' levels.
+    assert {"crosswalk", "crosswalk_estimated", "not_comparable", "same_units"} <= set(bases)
+    assert levels["2024-Q3"] == {"commune", "district", "province", "national"}
+    assert levels["2025-Q3"] == levels["2026-Q1"] == {"commune", "province", "national"}
+
