@@ -1,10 +1,14 @@
-"""`make bench`: the whole pipeline at three scales, against the plain-DuckDB floor.
+"""`make bench`: the whole pipeline at four scales, against the plain-DuckDB floor.
 
-Scales (pick some with BENCH_SCALES=kim_boi,province,country,validate):
+Scales (pick some with BENCH_SCALES=kim_boi,province,country,country_reform,validate):
   kim_boi   the bundled sample: 17 units x 8 quarters, one workbook per commune and quarter
   province  Hòa Bình (151 units) x 8 quarters as commune workbooks, 1 % of detail rows bad
-  country   every pre-2025 unit (10,035) x 8 quarters as bulk CSV, one file per province,
-            quarter and table
+  country   every pre-2025 unit (10,035) x 8 quarters (2023-Q1..2024-Q4) as bulk CSV, one file
+            per province, quarter and table
+  country_reform
+            the country across the 2025 reform, 2024-Q3..2026-Q2 as bulk CSV: the 10,035
+            units for 2024-Q3..2025-Q2, the 3,321 they became for 2025-Q3..2026-Q2 (2026 on the
+            2026-2030 criteria), so last year's figures come through the crosswalk
   validate  `ntm validate` on one commune workbook of the sample: from a cold start (a new
             process, imports included) and in a warm process (a second check by the same
             checks.Checker), against the targets of 5 s and 0.5 s
@@ -13,7 +17,7 @@ For each scale it prints the wall time of a full materialisation (`ntm run` in a
 of its own, imports included), rows read per second, the peak resident memory of the whole
 process tree, and the wall time of the run that follows one commune's corrected file (its
 quarter only, as the new-file sensor launches it), as a share of the full run. For the
-country it runs bench/floor.sql on the same CSV files and prints our time as a multiple of
+two country scales it runs bench/floor.sql on the same CSV files and prints our time as a multiple of
 the floor's, and whether both give the same mart.kpi_quarterly rows. Then it times our
 workbook reader against pandas' default openpyxl engine on the province's workbooks.
 
@@ -38,6 +42,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / ".data"
 PERIODS = [f"{y}-Q{q}" for y in (2023, 2024) for q in range(1, 5)]
+REFORM_PERIODS = ["2024-Q3", "2024-Q4", *(f"2025-Q{q}" for q in range(1, 5)), "2026-Q1", "2026-Q2"]
 
 
 @dataclass
@@ -48,12 +53,14 @@ class Scale:
     bad_row_share: float = 0.0
     sample: bool = False  # the bundled Kim Bôi sample instead of synthetic data
     floor: bool = False
+    periods: list[str] = field(default_factory=lambda: list(PERIODS))
 
 
 SCALES = {
     "kim_boi": Scale("kim_boi", sample=True),
     "province": Scale("province", provinces=["17"], bad_row_share=0.01),
     "country": Scale("country", form="csv", floor=True),
+    "country_reform": Scale("country_reform", form="csv", floor=True, periods=REFORM_PERIODS),
 }
 
 
@@ -92,7 +99,7 @@ def prepare_raw(scale: Scale) -> tuple[Path, int]:
     else:
         from ntm_pipeline.samples.country import CountrySample, country_units
 
-        sample = CountrySample(country_units(scale.provinces), PERIODS, scale.bad_row_share)
+        sample = CountrySample(country_units(scale.provinces), scale.periods, scale.bad_row_share)
         bad = sum(sample.write(raw, scale.form).values())
     (DATA / scale.name / "written.json").write_text(json.dumps({"bad_rows": bad}))
     stamp.write_text(params)
@@ -117,7 +124,7 @@ def write_correction(raw: Path, period: str) -> tuple[Path, str, int]:
     farms = int(header["farms"] or 0) + 7
     tables[SUBMISSION.name] = [{**header, "farms": farms, "is_correction": "x"}]
     path = raw / "submissions" / period / f"{code}-dieu-chinh.xlsx"
-    save_reproducibly(build_workbook(tables), path)
+    save_reproducibly(build_workbook(tables, period=period), path)
     return path, code, farms
 
 
@@ -203,7 +210,10 @@ def bench_scale(scale: Scale) -> Result:
     with duckdb.connect(str(database), read_only=True) as conn:
         result.files, result.rows = conn.execute(
             "SELECT count(*), sum(rows_read) FROM raw.source_file WHERE status = 'parsed'").fetchone()
-        result.units = conn.execute("SELECT count(DISTINCT commune_code) FROM staging.submission").fetchone()[0]
+        # a unit is a code in its era: across the reform most codes name two units
+        result.units = conn.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT s.commune_code, p.admin_era FROM staging.submission AS s "
+            "JOIN core.dim_period AS p USING (period))").fetchone()[0]
         result.rows_quarantined = conn.execute(
             "SELECT sum(rows_quarantined) FROM core.row_reconciliation").fetchone()[0]
         result.kpi_rows = conn.execute("SELECT count(*) FROM mart.kpi_quarterly").fetchone()[0]
@@ -222,15 +232,16 @@ def bench_scale(scale: Scale) -> Result:
         if result.kpi_mismatches:
             print(sample.to_string(index=False))
 
-    correction, code, farms = write_correction(raw, PERIODS[-1])
+    last = scale.periods[-1]
+    correction, code, farms = write_correction(raw, last)
     try:
-        result.refresh_s, refresh_peak, step = run_pipeline(raw, database, home, [PERIODS[-1]])
+        result.refresh_s, refresh_peak, step = run_pipeline(raw, database, home, [last])
     finally:
         correction.unlink()
     with duckdb.connect(str(database), read_only=True) as conn:
         published = conn.execute(
             "SELECT farms, source_file FROM core.fact_commune_status WHERE period = ? AND commune_code = ?",
-            [PERIODS[-1], code]).fetchone()
+            [last, code]).fetchone()
         after = conn.execute("SELECT count(*) FROM mart.kpi_quarterly").fetchone()[0]
     result.refresh_ok = published == (farms, correction.relative_to(raw).as_posix()) and after == result.kpi_rows
     print(f"  corrected commune {code} refreshed in {result.refresh_s:.1f} s, peak {refresh_peak:.0f} MiB "
@@ -298,12 +309,12 @@ def bench_validate(runs: int = 5) -> dict[str, float]:
 
 def print_table(results: list[Result]) -> None:
     print()
-    print(f"{'scale':<9} {'units':>6} {'files':>6} {'rows':>10} {'bad in':>7} {'quar.':>6} {'full s':>7} "
+    print(f"{'scale':<14} {'units':>6} {'files':>6} {'rows':>10} {'bad in':>7} {'quar.':>6} {'full s':>7} "
           f"{'rows/s':>8} {'peak MiB':>9} {'refresh s':>10} {'refresh %':>10} {'floor s':>8} {'x floor':>8} KPI rows match")
     for r in results:
         floor = f"{r.floor_s:>8.1f} {r.wall_s / r.floor_s:>8.1f}" if r.floor_s else f"{'-':>8} {'-':>8}"
         match = "-" if r.kpi_mismatches is None else ("yes" if r.kpi_mismatches == 0 else f"NO ({r.kpi_mismatches} differ)")
-        print(f"{r.scale:<9} {r.units:>6} {r.files:>6} {r.rows:>10,} {r.bad_rows_written:>7} {r.rows_quarantined:>6} "
+        print(f"{r.scale:<14} {r.units:>6} {r.files:>6} {r.rows:>10,} {r.bad_rows_written:>7} {r.rows_quarantined:>6} "
               f"{r.wall_s:>7.1f} {r.rows / r.wall_s:>8,.0f} {r.peak_mib:>9,.0f} {r.refresh_s:>10.1f} "
               f"{100 * r.refresh_s / r.wall_s:>9.0f}% {floor} {r.kpi_rows:,} {match}"
               + ("" if r.refresh_ok else "  (correction NOT published)"))

@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         "synthetic", help="write synthetic submissions for any provinces and quarters (the benchmark's country)"
     )
     synthetic.add_argument("out", type=Path, help="a raw/ folder to write submissions/ and targets/ into")
-    synthetic.add_argument("--provinces", help="GSO province codes, e.g. 17,48 (default: all 63)")
+    synthetic.add_argument("--provinces", help="GSO province codes before the 2025 reform, e.g. 17,48 (default: all "
+                           "63); quarters from 2025-Q3 are written for the units those became")
     synthetic.add_argument("--first", default="2023-Q1", help="first quarter (default 2023-Q1)")
     synthetic.add_argument("--quarters", type=int, default=8, help="number of quarters (default 8)")
     synthetic.add_argument("--form", choices=["xlsx", "csv"], default="csv",
@@ -163,7 +164,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             sub.error(f"no units in provinces {args.provinces}")
         sample = CountrySample(units, quarter_range(first, args.quarters), args.bad_rows)
         bad = sample.write(args.out, args.form)
-        print(f"wrote {len(units)} units x {len(sample.periods)} quarters under {args.out}; "
+        print(f"wrote {sample.describe()} under {args.out}; "
               f"bad rows: {dict(bad) or 'none'}")
         return 0
     if args.command == "sample":
