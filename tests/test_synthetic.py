@@ -39,7 +39,8 @@ def read_csv(raw: Path, period: str, table: str) -> list[dict]:
 
 
 def test_every_injected_bad_row_and_only_those_are_quarantined(tmp_path):
-    periods = quarter_range("2024-Q1", 2)
+    """Through the pipeline, from a quarter before the reform to the first on the 2026-2030 set."""
+    periods = quarter_range("2025-Q2", 4)
     bad = CountrySample(kim_boi_units(), periods, bad_row_share=0.05).write_workbooks(tmp_path / "raw")
     assert sum(bad.values()) >= 10 and set(bad) <= {"investment", "criteria", "ocop_product", "certified_area"}
     result = build_warehouse(tmp_path / "raw", tmp_path / "ntm.duckdb", periods)
@@ -49,9 +50,19 @@ def test_every_injected_bad_row_and_only_those_are_quarantined(tmp_path):
             "SELECT table_name, sum(rows_quarantined) FROM core.row_reconciliation GROUP BY 1").fetchall())
         unaccounted = conn.execute(
             "SELECT sum(rows_unaccounted) + sum(rows_counted_twice) FROM core.row_reconciliation").fetchone()[0]
-        communes = conn.execute("SELECT count(DISTINCT commune_code) FROM core.fact_commune_status").fetchone()[0]
+        files_out = conn.execute("SELECT count(*) FROM quarantine.source_file").fetchone()[0]
+        communes = conn.execute(
+            "SELECT period, admin_era, count(*), count(district_code) FROM core.fact_commune_status "
+            "GROUP BY ALL ORDER BY period").fetchall()
+        criteria = conn.execute(
+            "SELECT period, criteria_set, count(DISTINCT commune_code), max(criterion_no) "
+            "FROM core.fact_criteria_snapshot GROUP BY ALL ORDER BY period").fetchall()
     assert {t: n for t, n in by_table.items() if n} == dict(bad)
-    assert unaccounted == 0 and communes == 17
+    assert unaccounted == 0 and files_out == 0
+    assert communes == [("2025-Q2", "pre_2025", 17, 17), ("2025-Q3", "post_2025", 5, 0),
+                        ("2025-Q4", "post_2025", 5, 0), ("2026-Q1", "post_2025", 5, 0)]
+    assert criteria == [("2025-Q2", "NTM_2021_2025", 16, 19), ("2025-Q3", "NTM_2021_2025", 5, 19),
+                        ("2025-Q4", "NTM_2021_2025", 5, 19), ("2026-Q1", "NTM_2026_2030", 5, 10)]
 
 
 def test_bulk_csv_is_reproducible_and_a_commune_does_not_depend_on_the_others(tmp_path):
