@@ -19,10 +19,13 @@ from dagster_duckdb import DuckDBResource  # noqa: E402
 
 from ntm_pipeline.resources import SubmissionStore  # noqa: E402
 from ntm_pipeline.run import materialize_periods  # noqa: E402
+from ntm_pipeline.samples.kim_boi import PERIODS  # noqa: E402
 from ntm_pipeline.settings import PROJECT_ROOT  # noqa: E402
+from ntm_pipeline.warehouse import MACROS_SQL, read_sql  # noqa: E402
 
 SAMPLE_RAW = PROJECT_ROOT / "raw"
-SAMPLE_PERIODS = [f"{y}-Q{q}" for y in (2023, 2024) for q in range(1, 5)]
+# Every quarter of the sample: 2023-Q1 .. 2026-Q3, across the reform of 1 July 2025.
+SAMPLE_PERIODS = list(PERIODS)
 
 
 def build_warehouse(raw_dir: Path, database: Path, periods: list[str]) -> dg.ExecuteInProcessResult:
@@ -51,7 +54,7 @@ def copy_sample(target: Path, periods: list[str], communes: list[str] | None = N
 
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> tuple[Path, dg.ExecuteInProcessResult]:
-    """The Kim Bôi sample, all eight quarters, materialised into a DuckDB file of its own."""
+    """The Kim Bôi sample, every quarter, materialised into a DuckDB file of its own."""
     database = tmp_path_factory.mktemp("sample") / "ntm.duckdb"
     result = build_warehouse(SAMPLE_RAW, database, SAMPLE_PERIODS)
     assert result.success
@@ -65,7 +68,9 @@ def sample_warehouse(sample_build) -> Path:
 
 @pytest.fixture
 def sample_db(sample_warehouse):
+    """The sample warehouse, read-only, with the project's macros (in_force, ...) as queries use them."""
     with duckdb.connect(str(sample_warehouse), read_only=True) as conn:
+        conn.execute(read_sql(MACROS_SQL))
         yield conn
 
 

@@ -35,8 +35,9 @@ def test_the_targets_template_reads_back_as_an_empty_targets_file():
 def warehouse_with_target_workbooks(tmp_path_factory):
     root = tmp_path_factory.mktemp("targets")
     raw = copy_sample(root / "raw", [PERIOD], communes=["05068", "05080"])
-    (raw / "targets" / "153-kim-boi-2024.csv").unlink()  # the workbook below replaces it
     targets = raw / "targets"
+    for shipped in targets.glob("*.csv"):  # the workbooks below replace the sample's targets
+        shipped.unlink()
     save_reproducibly(build_workbook({"target": TARGET_ROWS}, tables=(TARGET,)), targets / "chi-tieu-2024.xlsx")
     # A targets workbook without its 'Giá trị' column, and a damaged one.
     broken = build_workbook({"target": TARGET_ROWS[:1]}, tables=(TARGET,))

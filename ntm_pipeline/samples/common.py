@@ -25,6 +25,7 @@ class Project:
     start: int  # first quarter index as 'ongoing'
     end: int  # quarter index reported 'completed'
     capital: dict[int, float] = field(default_factory=dict)
+    era_new: bool = False  # begun by a commune of the units in force from 1 July 2025
 
     def status(self, i: int) -> str | None:
         if self.prep is not None and self.prep <= i < self.start:
