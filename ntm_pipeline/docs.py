@@ -92,8 +92,8 @@ def _rules_section() -> str:
 
 SUITES = [
     "submission", "investment", "criteria", "ocop_product", "certified_area", "target",
-    "fact_commune_status", "fact_investment", "fact_criteria_snapshot", "fact_ocop_rating",
-    "fact_certified_area", "fact_target",
+    "fact_commune_status", "fact_investment", "fact_criteria_snapshot", "fact_criteria_indicator",
+    "fact_ocop_rating", "fact_certified_area", "fact_target",
 ]
 
 SECTIONS = {

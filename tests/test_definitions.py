@@ -109,8 +109,8 @@ def test_critical_checks_block(graph):
     blocking = [dg.AssetCheckKey(dg.AssetKey(["quarantine", t]), "published_rows_pass_critical_rules")
                 for t in ("submission", "investment", "criteria", "ocop_product", "certified_area", "target")]
     blocking += [dg.AssetCheckKey(dg.AssetKey(["core", f]), "fact_rules") for f in (
-        "fact_commune_status", "fact_investment", "fact_criteria_snapshot", "fact_ocop_rating", "fact_certified_area",
-        "fact_target")]
+        "fact_commune_status", "fact_investment", "fact_criteria_snapshot", "fact_criteria_indicator",
+        "fact_ocop_rating", "fact_certified_area", "fact_target")]
     blocking.append(dg.AssetCheckKey(dg.AssetKey(["core", "row_reconciliation"]), "every_row_accounted_for"))
     blocking += [dg.AssetCheckKey(dg.AssetKey(["mart", "kpi_quarterly"]), c)
                  for c in ("areas_add_up_from_communes", "every_kpi_for_every_reporting_area")]
@@ -142,7 +142,7 @@ def test_every_suite_is_documented_and_used():
     from ntm_pipeline.docs import SUITES
 
     assert SUITE_NAMES == sorted(SUITES)
-    assert len(SUITE_NAMES) == 12
+    assert len(SUITE_NAMES) == 13
 
 
 @pytest.mark.parametrize("name", SUITE_NAMES)
