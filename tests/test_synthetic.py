@@ -178,6 +178,16 @@ def test_after_the_reform_the_new_communes_report_and_carry_on_their_old_units(t
     assert all(filecmp.cmp(raw / f, tmp_path / "again" / f, shallow=False) for f in files)
 
 
+def test_the_whole_country_after_the_reform_is_every_post_reform_unit():
+    """All 3,321 units of 34 provinces, the five island special zones with no old commune included."""
+    from ntm_pipeline.samples.country import successor_units
+
+    units = successor_units(country_units())
+    assert len(units) == len({u.code for u in units}) == 3321
+    assert len({u.province_code for u in units}) == 34
+    assert {u.name for u in units if u.unit_type == "Đặc khu"} >= {"Bạch Long Vĩ", "Cồn Cỏ", "Hoàng Sa", "Lý Sơn", "Côn Đảo"}
+
+
 def test_post_reform_workbooks_pass_the_checks_but_for_their_broken_rows(tmp_path):
     """The checks library (as `ntm validate` and the pipeline run it) on workbooks of a quarter
     before the reform, two after it and one on the 2026-2030 set: no file is taken out, and the
