@@ -54,11 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     synthetic.add_argument("--bad-rows", type=float, default=0.0, help="share of detail rows to break, e.g. 0.01")
     command("docs", help="refresh the generated reference sections of docs/")
     command("dictionary", help="write docs/data-dictionary.md from the warehouse's comments")
-    report = command("report", help="write the quarterly report of a district or province")
+    report = command("report", help="write the quarterly report of a province, a commune or (up to 2025-Q2) a district")
     report.add_argument("--period", required=True, help="quarter, e.g. 2024-Q1")
     area = report.add_mutually_exclusive_group(required=True)
-    area.add_argument("--district", help="GSO district code, e.g. 153")
-    area.add_argument("--province", help="GSO province code, e.g. 17")
+    area.add_argument("--province", help="GSO province code of the quarter, e.g. 17 (Hòa Bình, to 2025-Q2) or 25 (Phú Thọ)")
+    area.add_argument("--commune", help="GSO commune code of the quarter, e.g. 04978 (from 2025-Q3 Xã Kim Bôi)")
+    area.add_argument("--district", help="GSO district code, e.g. 153 (districts exist up to 2025-Q2)")
+    report.add_argument("--with-communes", action="store_true",
+                        help="with --province: also the report of each of its communes that reported")
     report.add_argument("--out", type=Path, help="folder for the files (default reports/<period>/)")
     check = command(
         "validate", help="check submission and targets files before sending them; problems in Vietnamese "
@@ -124,20 +127,26 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "report":
         import duckdb
 
-        from ntm_pipeline.report.build import build_report, write_report
+        from ntm_pipeline.report.build import build_report, reporting_communes, write_report
         from ntm_pipeline.settings import reports_dir, warehouse_path
 
         period = quarter_option(sub, "--period", args.period)
-        level, code = ("district", args.district) if args.district else ("province", args.province)
+        level, code = next((lvl, c) for lvl, c in (("district", args.district), ("province", args.province),
+                                                  ("commune", args.commune)) if c)
+        if args.with_communes and level != "province":
+            sub.error("--with-communes goes with --province")
         if not warehouse_path().is_file():
             sub.error(f"no warehouse at {warehouse_path()}: run `ntm run` first")
         with duckdb.connect(str(warehouse_path()), read_only=True) as conn:
             try:
-                built = build_report(conn, period, level, code)
+                built = [build_report(conn, period, level, code)]
+                built += [build_report(conn, period, "commune", c)
+                          for c in (reporting_communes(conn, period, code) if args.with_communes else [])]
             except ValueError as exc:
                 sub.error(str(exc))
-        for path in write_report(built, args.out or reports_dir() / period):
-            print(path)
+        for report in built:
+            for path in write_report(report, args.out or reports_dir() / period):
+                print(path)
         return 0
     if args.command == "dictionary":
         from ntm_pipeline.docs import write_dictionary

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from ntm_pipeline.partitions import parse_period
 from ntm_pipeline.reference import read_reference_csv
 from ntm_pipeline.report.charts import bar_chart, line_chart
 from ntm_pipeline.report.numbers import billion_vnd, count, vi_fixed, vi_number
-from ntm_pipeline.warehouse import bind, read_sql
+from ntm_pipeline.warehouse import MACROS_SQL, bind, read_sql
 
 SQL = Path(__file__).parent / "sql"
 
@@ -100,12 +101,27 @@ def _labels(code_list: str) -> dict[str, str]:
     return {r["code"]: r["label_vi"] for r in read_reference_csv("code_list") if r["code_list"] == code_list}
 
 
-def _change(delta: float | None, unit: str) -> str:
+# How each figure compares with the same quarter last year (mart.kpi_quarterly.yoy_basis), as
+# the headline table's last column says it when a comparison is not on the same units.
+BASIS_LABELS = {
+    "same_units": "Cùng địa giới",
+    "crosswalk": "Quy đổi theo địa giới hiện nay",
+    "crosswalk_estimated": "Quy đổi theo địa giới hiện nay (có ước tính)",
+    "not_comparable": "Không so sánh được",
+}
+NO_FIGURE = "Chưa có số liệu cùng kỳ"  # no yoy_basis: nothing last year (a KPI of a new set or title)
+BASIS_SUFFIX = {"crosswalk": ", quy đổi theo địa giới hiện nay",
+                "crosswalk_estimated": ", quy đổi theo địa giới hiện nay, có ước tính"}
+
+
+def _change(delta: float | None, unit: str, basis: str | None = None) -> str:
+    if basis == "not_comparable":
+        return "không so sánh được với cùng kỳ"
     if delta is None:
-        return "chưa có số liệu cùng kỳ"
+        return NO_FIGURE.lower()
     if abs(delta) < 1e-9:
-        return "không đổi so với cùng kỳ"
-    return f"{'tăng' if delta > 0 else 'giảm'} {vi_number(abs(delta))} {unit} so với cùng kỳ"
+        return "không đổi so với cùng kỳ" + BASIS_SUFFIX.get(basis, "")
+    return f"{'tăng' if delta > 0 else 'giảm'} {vi_number(abs(delta))} {unit} so với cùng kỳ" + BASIS_SUFFIX.get(basis, "")
 
 
 def _names(rows, stars: int) -> str:
@@ -125,10 +141,36 @@ def vi_date(day) -> str:
 
 
 @dataclass
+class Era:
+    """The quarter's era of administrative units and criteria set, and those of the same
+    quarter last year (rows of period.sql)."""
+    end_date: object
+    admin_era: str | None
+    has_districts: bool | None
+    era_from: object  # the first day of the era, None for the first era
+    criteria_set: str | None
+    criteria_set_name: str | None
+    criteria_count: int | None
+    prev_admin_era: str | None
+    prev_criteria_set: str | None
+    prev_criteria_set_name: str | None
+
+    @property
+    def crosses_reform(self) -> bool:
+        """Last year's quarter was on other administrative units."""
+        return self.prev_admin_era is not None and self.prev_admin_era != self.admin_era
+
+    @property
+    def crosses_sets(self) -> bool:
+        """Last year's quarter was scored on another criteria set."""
+        return self.prev_criteria_set is not None and self.prev_criteria_set != self.criteria_set
+
+
+@dataclass
 class Coverage:
-    """The area's commune-level units in the GSO list (xã, phường, thị trấn: rows of
-    coverage.sql) and whether each one's submission for the quarter was published."""
-    units: list[tuple]  # district_code, district_label, commune_code, commune_name, unit_type, reported, earlier_quarters
+    """The area's commune-level units in force at the quarter's end (xã, phường, thị trấn,
+    đặc khu: rows of coverage.sql) and whether each one's submission for the quarter was published."""
+    units: list[tuple]  # district_code, district_label, commune_code, commune_name, unit_type, reported, earlier_quarters, commune_label
 
     @property
     def reporting(self) -> int:
@@ -158,27 +200,92 @@ def _unit_name(unit: tuple, year: int) -> str:
     return f"{unit[4][:1].lower()}{unit[4][1:]} {unit[3]}" + (f" (đã gửi báo cáo {earlier})" if earlier else "")
 
 
+def _band_text(low: int, high: int) -> str:
+    """'từ 15 – 18 tiêu chí', 'dưới 10 tiêu chí', '19 tiêu chí': a criteria band of the KPI catalogue."""
+    if low == high:
+        return f"{low} tiêu chí"
+    if low == 0:
+        return f"dưới {high + 1} tiêu chí"
+    return f"từ {low} – {high} tiêu chí"
+
+
+@dataclass
+class Bands:
+    """The criteria bands of the quarter's set (bands.sql), as the report reads them: the
+    middle bands are always stated; the lowest (from 0) and the full one (every criterion
+    met, awaiting recognition) only when some commune is in them."""
+    rows: list[tuple]  # kpi_code, criteria_min, criteria_max; the highest first
+    criteria_count: int | None
+
+    @property
+    def full(self) -> list[tuple]:
+        return [b for b in self.rows if b[1] == b[2] == self.criteria_count]
+
+    @property
+    def lowest(self) -> list[tuple]:
+        return [b for b in self.rows if b[1] == 0 and b not in self.full]
+
+    @property
+    def middle(self) -> list[tuple]:
+        return [b for b in self.rows if b not in self.full and b not in self.lowest]
+
+
+def _not_an_area(conn, params: dict, era: Era) -> str:
+    """Why a code is no area of the quarter: no such code, or a unit of another era (with the
+    provinces a pre-reform province became)."""
+    level, code, period = params["area_level"], params["area_code"], params["period"]
+    message = f"no {level} with GSO code {code} in {period}"
+    if level == "district" and era.has_districts is False:
+        return (f"{period} has no districts: they were abolished from {era.era_from:%d/%m/%Y}; "
+                "write the report of a province (--province) or a commune (--commune)")
+    other = _query(conn, "former_area", params)
+    if other:
+        label, _, valid_from, valid_to = other[0]
+        if valid_to is not None and valid_to < era.end_date:
+            message += f": {code} was {label} until {valid_to:%d/%m/%Y}"
+            if level == "province" and (successors := _query(conn, "successor_provinces", params)):
+                message += "; it is now part of " + ", ".join(f"{c} {n} (--province {c})" for c, n in successors)
+        elif valid_from is not None:
+            message += f": {code} is {label} from {valid_from:%d/%m/%Y}"
+    return message
+
+
 def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, area_code: str) -> Report:
+    """The report of a district, province or commune for a quarter, on the administrative units
+    and criteria set of that quarter. A district exists only before the 2025 reform; a commune's
+    report (written from the reform on) is its own figures, as its People's Committee reports them."""
     year, quarter = parse_period(period)
     params = {"period": period, "area_level": area_level, "area_code": area_code, "year": year}
-    area = _query(conn, "area", params)
+    conn.execute(read_sql(MACROS_SQL))  # in_force() and the others: temporary, so also on a read-only connection
+    era_rows = _query(conn, "period", params)
+    if not era_rows:
+        raise ValueError(f"{period} is not a quarter of the warehouse")
+    era = Era(*era_rows[0])
+    area = _query(conn, "area", params) if area_level != "district" or era.has_districts is not False else []
     if not area:
-        raise ValueError(f"no {area_level} with GSO code {area_code}")
+        raise ValueError(_not_an_area(conn, params, era))
     area_name, province_name, area_label = area[0]
     rows = _query(conn, "kpis", params)
     if not rows:
         raise ValueError(f"no KPIs for {area_level} {area_code} in {period}: run the pipeline for that quarter first")
-    kpis = {code: values if kpi_unit in DECIMAL_UNITS else [None if v is None else int(round(v)) for v in values]
-            for code, *values, kpi_unit in rows}
+    kpis, basis, kpi_names = {}, {}, {}
+    for code, value_, prev, delta, target_, kpi_unit, yoy_basis, name_vi in rows:
+        values = [value_, prev, delta, target_]
+        kpis[code] = values if kpi_unit in DECIMAL_UNITS else [None if v is None else int(round(v)) for v in values]
+        basis[code], kpi_names[code] = yoy_basis, name_vi
 
     def value(code):
         return (kpis.get(code) or [0, None, None, None])[0] or 0
 
     # The unit type as the GSO label gives it: a district may be a huyện, thị xã, thành phố or
-    # quận, a province a tỉnh or thành phố ("Thành phố Hòa Bình" is not "huyện Hòa Bình").
+    # quận, a province a tỉnh or thành phố ("Thành phố Hòa Bình" is not "huyện Hòa Bình"), a
+    # commune a xã, phường or đặc khu.
     unit = (area_label[: -len(area_name)].strip().lower() if area_label.endswith(area_name) else "")
-    unit = unit or ("huyện" if area_level == "district" else "tỉnh")
+    unit = unit or {"district": "huyện", "commune": "xã"}.get(area_level, "tỉnh")
     coverage = Coverage(_query(conn, "coverage", params))
+    commune = area_level == "commune"
+    if commune and not coverage.complete:
+        raise ValueError(f"{area_label} ({area_code}) has no published submission for {period}")
     # With every unit reported the totals are the area's; otherwise each says it is the
     # reporting communes'.
     if coverage.complete:
@@ -188,12 +295,22 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
         whole, of_whole = "Các xã đã gửi báo cáo", "của các xã đã gửi báo cáo"
     report = Report(period, area_level, area_code, area_name)
     months = "năm" if quarter == 4 else f"{quarter * 3} tháng đầu năm"
-    # Dated by the data, never by the clock, so an unchanged report keeps its files.
+    # Dated by the data, never by the clock, so an unchanged report keeps its files. A
+    # commune's report is its People's Committee's; a district's or province's, its NTM office's.
     ((dated,),) = _query(conn, "date_prepared", params)
-    report.blocks.append(("header", Header(f"VĂN PHÒNG ĐIỀU PHỐI NÔNG THÔN MỚI {area_label.upper()}",
-                                           f"{area_name}, {vi_date(dated)}")))
-    report.blocks.append(("h1", f"{area_name.upper()}: KẾT QUẢ XÂY DỰNG NÔNG THÔN MỚI QUÝ {quarter}/{year}"))
-    report.blocks.append(("p", _coverage_text(coverage, area_level, unit, quarter, year)))
+    office = f"ỦY BAN NHÂN DÂN {area_label.upper()}" if commune else f"VĂN PHÒNG ĐIỀU PHỐI NÔNG THÔN MỚI {area_label.upper()}"
+    report.blocks.append(("header", Header(office, f"{area_name}, {vi_date(dated)}")))
+    report.blocks.append(("h1", f"{(area_label if commune else area_name).upper()}: "
+                                f"KẾT QUẢ XÂY DỰNG NÔNG THÔN MỚI QUÝ {quarter}/{year}"))
+    if commune:
+        report.blocks.append(("p", f"Số liệu theo báo cáo quý {quarter}/{year} của {place}."))
+    else:
+        report.blocks.append(("p", _coverage_text(coverage, area_level, unit, quarter, year, era)))
+    titles = dict(_query(conn, "titles", params))
+    bands = Bands(_query(conn, "bands", params), era.criteria_count)
+    headline = _headline(area_level, titles, bands)
+    if comparison := _comparison_text(era, basis, kpi_names, headline, f"{unit} {area_name}", quarter, year):
+        report.blocks.append(("p", comparison))
 
     # Capital and projects.
     categories = _labels("project_category")
@@ -213,7 +330,7 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
         _, prev, delta, _ = kpis.get(f"{standard}_area_ha", [0, None, None, None])
         items = ", ".join(p.lower() for p in products.get(standard, []))
         gap.append(f"{label}{f' ({items})' if items else ''} đạt {vi_number(value(f'{standard}_area_ha'))} ha "
-                   f"({_change(delta, 'ha')})")
+                   f"({_change(delta, 'ha', basis.get(f'{standard}_area_ha'))})")
     report.blocks.append(("p", f"Diện tích sản xuất đạt chứng nhận còn hiệu lực đến cuối quý: {'; '.join(gap)}."))
     report.blocks.append(("p",
         f"{whole} có {count(value('agri_cooperatives'))} hợp tác xã hoạt động trong lĩnh vực nông nghiệp; "
@@ -238,32 +355,14 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
                 f"đạt từ 3 sao trở lên còn hiệu lực ({stars_text or 'không có'}).")
     report.blocks.append(("p", " ".join(ocop)))
 
-    # Criteria and titles.
+    # Criteria and titles, on the quarter's criteria set.
     communes = _query(conn, "communes_by_title", params)
-    ntm = [name for name, title, *_ in communes if title in ("ntm", "advanced", "model")]
-    advanced = [name for name, title, *_ in communes if title in ("advanced", "model")]
-    proposed_advanced = [name for name, _, _, proposed in communes if proposed == "advanced"]
-    proposed_ntm = [name for name, _, _, proposed in communes if proposed == "ntm"]
     end_month = quarter * 3
-    criteria = [
-        f"Tính đến hết tháng {end_month}/{year}, bình quân tiêu chí {of_whole} đạt "
-        f"{vi_fixed(value('avg_criteria_met'))} tiêu chí/xã.",
-        f"Số xã đạt chuẩn nông thôn mới: {count(len(ntm))} xã" + (f" (các xã: {', '.join(ntm)})." if ntm else "."),
-    ]
-    if advanced:
-        criteria.append(f"Số xã đạt chuẩn nông thôn mới nâng cao: {count(len(advanced))} xã ({', '.join(advanced)}).")
-    if proposed_advanced:
-        criteria.append(f"Đang đề nghị xét, công nhận xã {', '.join(proposed_advanced)} đạt chuẩn nông thôn mới nâng cao.")
-    if proposed_ntm:
-        criteria.append(f"Đang đề nghị xét, công nhận xã {', '.join(proposed_ntm)} đạt chuẩn nông thôn mới.")
-    bands = [f"{count(value('communes_15_18_criteria'))} xã đạt từ 15 – 18 tiêu chí",
-             f"{count(value('communes_10_14_criteria'))} xã đạt từ 10 – 14 tiêu chí"]
-    if value("communes_under_10_criteria"):
-        bands.append(f"{count(value('communes_under_10_criteria'))} xã đạt dưới 10 tiêu chí")
-    if value("communes_19_criteria"):
-        bands.append(f"{count(value('communes_19_criteria'))} xã đạt 19 tiêu chí đang chờ công nhận")
-    criteria.append(f"Có {'; '.join(bands)}.")
-    report.blocks.append(("p", " ".join(criteria)))
+    scored_on = f" theo {era.criteria_set_name} ({era.criteria_count} tiêu chí)" if era.crosses_sets else ""
+    if commune:
+        report.blocks.append(("p", _commune_criteria_text(conn, params, communes, place, end_month, year, scored_on)))
+    else:
+        report.blocks.append(("p", _criteria_text(communes, bands, value, of_whole, end_month, year, scored_on)))
 
     # Targets of the year and what remains.
     def target(code):
@@ -272,14 +371,24 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
     goals = []
     if target("avg_criteria_met") is not None:
         gap_left = max(target("avg_criteria_met") - value("avg_criteria_met"), 0)
-        goals.append(f"bình quân tiêu chí đạt {vi_fixed(target('avg_criteria_met'))} tiêu chí/xã "
-                     f"(còn {vi_fixed(gap_left)} tiêu chí/xã)")
-    for code, text in (("ntm_communes", "xã đạt chuẩn NTM"), ("advanced_ntm_communes", "xã đạt chuẩn NTM nâng cao")):
-        if target(code) is not None:
-            goals.append(f"có {count(target(code))} {text} (còn {count(max(target(code) - value(code), 0))} xã)")
-    for code, text in (("communes_15_18_criteria", "xã đạt từ 15 – 18 tiêu chí"), ("communes_10_14_criteria", "xã đạt từ 10 – 14 tiêu chí")):
-        if target(code) is not None:
-            goals.append(f"có {count(target(code))} {text} (hiện có {count(value(code))} xã)")
+        if commune:
+            goals.append(f"đạt {vi_number(target('avg_criteria_met'))} tiêu chí "
+                         f"(còn {vi_number(gap_left)} tiêu chí)")
+        else:
+            goals.append(f"bình quân tiêu chí đạt {vi_fixed(target('avg_criteria_met'))} tiêu chí/xã "
+                         f"(còn {vi_fixed(gap_left)} tiêu chí/xã)")
+    if commune:  # a title the commune is to reach this year, and whether it has
+        for code, _ in TITLE_TARGETS:
+            if target(code):
+                title = TITLE_KPIS[code]
+                goals.append(f"{TITLE_PHRASES[title]} ({'đã đạt' if value(code) >= target(code) else 'chưa đạt'})")
+    else:
+        for code, text in TITLE_TARGETS:
+            if target(code) is not None:
+                goals.append(f"có {count(target(code))} {text} (còn {count(max(target(code) - value(code), 0))} xã)")
+        for code, low, high in bands.middle:
+            if target(code) is not None:
+                goals.append(f"có {count(target(code))} xã đạt {_band_text(low, high)} (hiện có {count(value(code))} xã)")
     if target("ocop_products_new_ytd") is not None:
         done = value("ocop_products_new_ytd")
         goals.append(f"chuẩn hóa thêm {count(target('ocop_products_new_ytd'))} sản phẩm OCOP đạt từ 3 sao trở lên "
@@ -289,11 +398,108 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
                                               f"{coverage.ratio} xã đã gửi báo cáo)")
         report.blocks.append(("p", f"Mục tiêu đến hết năm {year}{scope}: {'; '.join(goals)}."))
 
-    _add_tables_and_charts(conn, report, params, kpis, categories, coverage)
+    _add_tables_and_charts(conn, report, params, kpis, basis, categories, coverage, era, headline)
     return report
 
 
-def _coverage_text(coverage: Coverage, area_level: str, unit: str, quarter: int, year: int) -> str:
+# Title KPIs with a target sentence; a target exists only where the title is in use.
+TITLE_TARGETS = [("ntm_communes", "xã đạt chuẩn NTM"), ("advanced_ntm_communes", "xã đạt chuẩn NTM nâng cao"),
+                 ("modern_ntm_communes", "xã nông thôn mới hiện đại")]
+
+
+def _criteria_text(communes, bands: Bands, value, of_whole: str, end_month: int, year: int, scored_on: str) -> str:
+    """The criteria paragraph of a district or province: average, NTM communes by name,
+    higher titles, proposals and the bands of the quarter's set."""
+    ntm = [name for name, title, *_ in communes if title not in (None, "none")]
+    advanced = [name for name, title, *_ in communes if title in ("advanced", "model")]
+    modern = [name for name, title, *_ in communes if title == "modern"]
+    proposed = {kind: [name for name, _, _, p in communes if p == kind] for kind in ("advanced", "modern", "ntm")}
+    criteria = [
+        f"Tính đến hết tháng {end_month}/{year}, bình quân tiêu chí {of_whole} đạt "
+        f"{vi_fixed(value('avg_criteria_met'))} tiêu chí/xã{scored_on}.",
+        f"Số xã đạt chuẩn nông thôn mới: {count(len(ntm))} xã" + (f" (các xã: {', '.join(ntm)})." if ntm else "."),
+    ]
+    if advanced:
+        criteria.append(f"Số xã đạt chuẩn nông thôn mới nâng cao: {count(len(advanced))} xã ({', '.join(advanced)}).")
+    if modern:
+        criteria.append(f"Số xã nông thôn mới hiện đại: {count(len(modern))} xã ({', '.join(modern)}).")
+    if proposed["advanced"]:
+        criteria.append(f"Đang đề nghị xét, công nhận xã {', '.join(proposed['advanced'])} đạt chuẩn nông thôn mới nâng cao.")
+    if proposed["modern"]:
+        criteria.append(f"Đang đề nghị xét, công nhận xã {', '.join(proposed['modern'])} là xã nông thôn mới hiện đại.")
+    if proposed["ntm"]:
+        criteria.append(f"Đang đề nghị xét, công nhận xã {', '.join(proposed['ntm'])} đạt chuẩn nông thôn mới.")
+    stated = [f"{count(value(code))} xã đạt {_band_text(low, high)}" for code, low, high in bands.middle]
+    stated += [f"{count(value(code))} xã đạt {_band_text(low, high)}" for code, low, high in bands.lowest if value(code)]
+    stated += [f"{count(value(code))} xã đạt {_band_text(low, high)} đang chờ công nhận"
+               for code, low, high in bands.full if value(code)]
+    if stated:
+        criteria.append(f"Có {'; '.join(stated)}.")
+    return " ".join(criteria)
+
+
+TITLE_KPIS = {"ntm_communes": "ntm", "advanced_ntm_communes": "advanced", "modern_ntm_communes": "modern"}
+TITLE_PHRASES = {"ntm": "đạt chuẩn nông thôn mới", "advanced": "đạt chuẩn nông thôn mới nâng cao",
+                 "model": "đạt chuẩn nông thôn mới kiểu mẫu", "modern": "được công nhận là xã nông thôn mới hiện đại"}
+PROPOSED_PHRASES = {"ntm": "đạt chuẩn nông thôn mới", "advanced": "đạt chuẩn nông thôn mới nâng cao",
+                    "model": "đạt chuẩn nông thôn mới kiểu mẫu", "modern": "là xã nông thôn mới hiện đại"}
+
+
+def _commune_criteria_text(conn, params: dict, communes, place: str, end_month: int, year: int, scored_on: str) -> str:
+    """The criteria paragraph of a commune: criteria met of the set, those not met by name,
+    its title and proposal."""
+    criteria = _query(conn, "commune_criteria", params)
+    subject = place[:1].upper() + place[1:]
+    if not criteria:
+        return f"{subject} không đánh giá theo bộ tiêu chí quốc gia về xã nông thôn mới trong quý."
+    met = sum(1 for _, _, is_met in criteria if is_met)
+    text = [f"Tính đến hết tháng {end_month}/{year}, {place} đạt {met}/{len(criteria)} tiêu chí{scored_on}."]
+    missing = [f"{no}. {name}" for no, name, is_met in criteria if not is_met]
+    if missing:
+        text.append(f"Các tiêu chí chưa đạt: {'; '.join(missing)}.")
+    for _, title, title_year, proposed in communes[:1]:
+        if title in TITLE_PHRASES:
+            text.append(f"{subject} {TITLE_PHRASES[title]}" + (f" (năm {title_year})." if title_year else "."))
+        if proposed in PROPOSED_PHRASES:
+            text.append(f"Đang đề nghị xét, công nhận {place} {PROPOSED_PHRASES[proposed]}.")
+    return " ".join(text)
+
+
+def _comparison_text(era: Era, basis: dict, kpi_names: dict, headline: list[tuple[str, str]], area: str,
+                     quarter: int, year: int) -> str | None:
+    """What the comparisons with the same quarter last year are made on, when not simply on
+    the same units: carried through the crosswalk to today's boundaries, or not comparable
+    (a count of communes across mergers, criteria scored on two sets)."""
+    shown = [code for code, _ in headline]
+    kinds = {basis.get(code) for code in basis}
+    text = []
+    if kinds & {"crosswalk", "crosswalk_estimated"}:
+        since = f" (từ ngày {era.era_from:%d/%m/%Y})" if era.era_from else ""
+        text.append(f"Số liệu cùng kỳ năm trước (quý {quarter}/{year - 1}) được tính theo địa giới hành chính hiện "
+                    f"nay{since}: cộng số liệu của các đơn vị hành chính cấp xã trước sắp xếp nay thuộc {area}")
+        if era.era_from and era.era_from.year == year and (era.era_from.month, era.era_from.day) != (1, 1):
+            text[-1] += (f"; số liệu lũy kế từ đầu năm {year} gồm cả số liệu đến ngày "
+                         f"{era.era_from - timedelta(days=1):%d/%m/%Y} của các đơn vị đó")
+        if "crosswalk_estimated" in kinds:
+            text[-1] += ("; đơn vị cũ được chia cho nhiều đơn vị mới thì số liệu được phân bổ theo tỷ lệ diện tích "
+                         "(số ước tính)")
+        text[-1] += "."
+    not_comparable = [code for code in shown if basis.get(code) == "not_comparable"]
+    criteria_codes = {"avg_criteria_met"} | {c for c in kpi_names if c.startswith("communes_") and "criteria" in c}
+    by_set = [c for c in not_comparable if era.crosses_sets and c in criteria_codes]
+    by_reform = [c for c in not_comparable if c not in by_set]
+    label = {code: text[:1].lower() + text[1:] for code, text in headline}  # 'xã đạt chuẩn NTM'
+    if by_reform:
+        reason = (f"do sắp xếp đơn vị hành chính từ ngày {era.era_from:%d/%m/%Y}"
+                  if era.crosses_reform and era.era_from else "do khác đơn vị hành chính")
+        text.append(f"Không so sánh được với cùng kỳ ({reason}): {', '.join(label[c] for c in by_reform)}.")
+    if by_set:
+        text.append(f"Không so sánh được với cùng kỳ (năm {year} chấm theo {era.criteria_set_name}, cùng kỳ chấm theo "
+                    f"{era.prev_criteria_set_name}): {', '.join(label[c] for c in by_set)}.")
+    return " ".join(text) or None
+
+
+def _coverage_text(coverage: Coverage, area_level: str, unit: str, quarter: int, year: int, era: Era) -> str:
     """The narrative's opening: how many units reported and, if not all, who did not."""
     text = f"Số liệu tổng hợp từ {coverage.ratio} xã đã gửi báo cáo quý {quarter}/{year}"
     if coverage.complete:
@@ -309,7 +515,8 @@ def _coverage_text(coverage: Coverage, area_level: str, unit: str, quarter: int,
     if lapsed:
         text += (f" Chưa gửi báo cáo quý {quarter}/{year} dù đã gửi báo cáo quý trước: "
                  f"{', '.join(_unit_name(u, year) for u in lapsed)}.")
-    return text + " Danh sách các xã chưa gửi báo cáo theo từng huyện ở bảng Tình hình gửi báo cáo."
+    where = " theo từng huyện" if era.has_districts is not False else ""
+    return text + f" Danh sách các xã chưa gửi báo cáo{where} ở bảng Tình hình gửi báo cáo."
 
 
 HEADLINE = [
@@ -320,45 +527,78 @@ HEADLINE = [
     ("farms", "Trang trại"),
     ("ocop_products", "Sản phẩm OCOP (3 sao trở lên)"),
     ("ocop_products_new_ytd", "Sản phẩm OCOP công nhận mới từ đầu năm"),
-    ("avg_criteria_met", "Bình quân tiêu chí/xã"),
-    ("ntm_communes", "Xã đạt chuẩn NTM"),
-    ("advanced_ntm_communes", "Xã đạt chuẩn NTM nâng cao"),
-    ("communes_15_18_criteria", "Xã đạt 15 – 18 tiêu chí"),
-    ("communes_10_14_criteria", "Xã đạt 10 – 14 tiêu chí"),
 ]
+# Title rows of the headline table, each shown while its title code is valid for the quarter.
+TITLE_ROWS = [("advanced", "advanced_ntm_communes", "Xã đạt chuẩn NTM nâng cao"),
+              ("modern", "modern_ntm_communes", "Xã nông thôn mới hiện đại")]
+
+
+def _headline(area_level: str, titles: dict, bands: Bands) -> list[tuple[str, str]]:
+    """The headline table's KPIs and labels: the quarter's titles and the middle criteria
+    bands of its set; a commune's report has its own criteria met and no counts of communes."""
+    if area_level == "commune":
+        return HEADLINE + [("avg_criteria_met", "Số tiêu chí đạt")]
+    rows = HEADLINE + [("avg_criteria_met", "Bình quân tiêu chí/xã"), ("ntm_communes", "Xã đạt chuẩn NTM")]
+    rows += [(code, label) for title, code, label in TITLE_ROWS if title in titles]
+    return rows + [(code, f"Xã đạt {_band_text(low, high).removeprefix('từ ')}") for code, low, high in bands.middle]
+
+
 SOURCES = {
     "central_budget": "Ngân sách trung ương", "local_budget": "Ngân sách địa phương", "integrated": "Vốn lồng ghép",
     "credit": "Vốn tín dụng", "enterprise": "Doanh nghiệp", "people": "Nhân dân đóng góp",
 }
 
 
-def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, categories: dict,
-                           coverage: Coverage) -> None:
+def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, basis: dict, categories: dict,
+                           coverage: Coverage, era: Era, headline: list[tuple[str, str]]) -> None:
     def row(code):
         value, prev, delta, target = kpis.get(code, [None] * 4)
         return [value, prev, delta, target]
 
     year, quarter = parse_period(report.period)
-    note = f"Số liệu tổng hợp từ {coverage.ratio} xã đã gửi báo cáo quý {quarter}/{year}."
+    commune = report.area_level == "commune"
+    note = (f"Số liệu theo báo cáo quý {quarter}/{year} của xã." if commune
+            else f"Số liệu tổng hợp từ {coverage.ratio} xã đã gửi báo cáo quý {quarter}/{year}.")
     reporting = dict(_query(conn, "coverage_by_period", params))
     ratio = lambda period: f"{reporting[period]}/{coverage.total}" if period in reporting else None  # noqa: E731
+    # The comparison column appears only when some comparison is not on the same units.
+    with_basis = era.crosses_reform or any(basis.get(code) not in (None, "same_units") for code, _ in headline)
+    rows = [] if commune else [["Số xã đã gửi báo cáo", coverage.ratio,
+                                None if era.crosses_reform else ratio(f"{year - 1}-Q{quarter}"), None, None]]
+    if rows and with_basis:
+        rows[0].append(BASIS_LABELS["not_comparable"] if era.crosses_reform else BASIS_LABELS["same_units"])
+    rows += [[label, *row(code)] + ([BASIS_LABELS.get(basis.get(code), NO_FIGURE)] if with_basis else [])
+             for code, label in headline]
+    headers = ["Chỉ tiêu", "Kỳ này", "Cùng kỳ năm trước", "Tăng/giảm", "Mục tiêu năm"]
+    headline_note = note
+    if with_basis:
+        headers.append("So sánh cùng kỳ")
+        if any(basis.get(code) in ("crosswalk", "crosswalk_estimated") for code, _ in headline):
+            headline_note += " Cùng kỳ năm trước tính theo địa giới hành chính hiện nay."
     report.blocks.append(("h2", "Các chỉ tiêu chính"))
-    report.blocks.append(("table", Table(
-        "Chỉ tiêu chính", ["Chỉ tiêu", "Kỳ này", "Cùng kỳ năm trước", "Tăng/giảm", "Mục tiêu năm"],
-        [["Số xã đã gửi báo cáo", coverage.ratio, ratio(f"{year - 1}-Q{quarter}"), None, None]]
-        + [[label, *row(code)] for code, label in HEADLINE], note=note)))
+    report.blocks.append(("table", Table("Chỉ tiêu chính", headers, rows, align="lrrrrl" if with_basis else "",
+                                         note=headline_note)))
     report.blocks.append(("table", Table("Công trình", ["Loại công trình", "Chuyển tiếp", "Chuẩn bị đầu tư"], [
         [label, row(f"projects_ongoing.{c}")[0], row(f"projects_preparing.{c}")[0]] for c, label in categories.items()
     ], note=note)))
-    criteria = _query(conn, "criteria_by_commune", params)
-    report.blocks.append(("h2", "Tiêu chí theo xã"))
-    report.blocks.append(("table", Table("Tiêu chí theo xã", ["Xã", "Số tiêu chí đạt"], [list(r) for r in criteria],
-                                         note=note)))
-    report.charts["criteria"] = bar_chart(
-        [r[0] for r in criteria], [r[1] for r in criteria], "Số tiêu chí đạt theo xã",
-        line=(kpis.get("avg_criteria_met") or [None] * 4)[3], line_label="Mục tiêu bình quân",
-    )
-    report.blocks.append(("chart", "criteria"))
+    set_note = f" ({era.criteria_set_name})" if era.crosses_sets else ""
+    if commune:
+        criteria = _query(conn, "commune_criteria", params)
+        if criteria:
+            report.blocks.append(("h2", f"Kết quả thực hiện các tiêu chí{set_note}"))
+            report.blocks.append(("table", Table("Tiêu chí", ["Số TT", "Tiêu chí", "Kết quả"],
+                                                 [[no, name, "Đạt" if met else "Chưa đạt"] for no, name, met in criteria],
+                                                 align="rll", note=note)))
+    else:
+        criteria = _query(conn, "criteria_by_commune", params)
+        report.blocks.append(("h2", f"Tiêu chí theo xã{set_note}"))
+        report.blocks.append(("table", Table("Tiêu chí theo xã", ["Xã", "Số tiêu chí đạt"], [list(r) for r in criteria],
+                                             note=note)))
+        report.charts["criteria"] = bar_chart(
+            [r[0] for r in criteria], [r[1] for r in criteria], f"Số tiêu chí đạt theo xã{set_note}",
+            line=(kpis.get("avg_criteria_met") or [None] * 4)[3], line_label="Mục tiêu bình quân",
+        )
+        report.blocks.append(("chart", "criteria"))
 
     history = _query(conn, "gap_history", params)
     periods = sorted({(p, label) for p, label, _, _ in history})
@@ -366,10 +606,15 @@ def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, categ
               for code in ("vietgap_area_ha", "globalgap_area_ha")}
     labels = [label for _, label in periods]
     span = _gap_span(periods)
+    # The eight quarters reach back before the era began: those are other units' figures.
+    window_start = divmod(year * 4 + quarter - 1 - 7, 4)
+    cut = era.era_from is not None and (window_start[0], window_start[1] * 3 + 1) < (era.era_from.year, era.era_from.month)
+    gap_note = (f"Các quý trước ngày {era.era_from:%d/%m/%Y} thuộc địa giới hành chính cũ, không đưa vào bảng và biểu đồ."
+                if cut else None)
     report.blocks.append(("h2", f"Diện tích đạt chứng nhận {span}"))
     report.blocks.append(("table", Table("Diện tích GAP", ["Quý", "VietGAP (ha)", "GlobalGAP (ha)", "Số xã đã gửi báo cáo"],
                                          [[label, series["vietgap_area_ha"][i], series["globalgap_area_ha"][i], ratio(p)]
-                                          for i, (p, label) in enumerate(periods)])))
+                                          for i, (p, label) in enumerate(periods)], note=gap_note)))
     report.charts["gap"] = line_chart(labels, {"VietGAP": series["vietgap_area_ha"], "GlobalGAP": series["globalgap_area_ha"]},
                                        f"Diện tích VietGAP và GlobalGAP (ha) {span}")
     report.blocks.append(("chart", "gap"))
@@ -386,8 +631,10 @@ def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, categ
     report.blocks.append(("table", Table("Sản phẩm OCOP", ["Xã", "Sản phẩm", "Số sao", "Chủ thể", "Ngày công nhận", "Hết hạn"],
                                          [list(r) for r in register], align="llrlcc", note=note)))
 
-    report.blocks.append(("h2", "Tình hình gửi báo cáo"))
-    report.blocks.append(("table", _coverage_table(coverage, report.area_level, quarter, year)))
+    if not commune:
+        report.blocks.append(("h2", "Tình hình gửi báo cáo"))
+        other_types = ", ".join(t.lower() for (t,) in _query(conn, "unit_types", params))
+        report.blocks.append(("table", _coverage_table(coverage, report.area_level, quarter, year, era, other_types)))
 
 
 def _gap_span(periods: list[tuple[str, str]]) -> str:
@@ -402,8 +649,18 @@ def _gap_span(periods: list[tuple[str, str]]) -> str:
     return f"qua {len(periods)} quý{gaps} ({first[1]} – {last[1]})"
 
 
-def _coverage_table(coverage: Coverage, area_level: str, quarter: int, year: int) -> Table:
-    """Per district of the area: its units, how many reported, and those that did not, by name."""
+def _coverage_table(coverage: Coverage, area_level: str, quarter: int, year: int, era: Era, other_types: str) -> Table:
+    """Per district of the area: its units, how many reported, and those that did not, by
+    name. Without districts (from the 2025 reform), every unit of the province with whether it
+    reported."""
+    note = (f"{coverage.ratio} xã đã gửi báo cáo quý {quarter}/{year} (tính cả {other_types}, "
+            "theo danh mục đơn vị hành chính).")
+    if era.has_districts is False:
+        rows = [[u[7], u[2], "Đã gửi báo cáo" if u[5] else "Chưa gửi báo cáo"
+                 + (f" (đã gửi báo cáo {' và '.join(f'quý {q}/{year}' for q in u[6])})" if u[6] else "")]
+                for u in coverage.units]
+        return Table("Gửi báo cáo", ["Xã, phường, đặc khu", "Mã đơn vị", f"Quý {quarter}/{year}"], rows,
+                     align="lcl", note=note)
     districts: dict[str, list[tuple]] = {}
     for unit in coverage.units:
         districts.setdefault(unit[1], []).append(unit)
@@ -416,8 +673,7 @@ def _coverage_table(coverage: Coverage, area_level: str, quarter: int, year: int
     if area_level == "province":
         rows.append(["Toàn tỉnh", coverage.total, coverage.reporting, coverage.total - coverage.reporting, None])
     return Table("Gửi báo cáo", ["Huyện", "Số xã", "Đã gửi báo cáo", "Chưa gửi báo cáo",
-                                 f"Xã chưa gửi báo cáo quý {quarter}/{year}"], rows, align="lrrrl",
-                 note=f"{coverage.ratio} xã đã gửi báo cáo quý {quarter}/{year} (tính cả phường, thị trấn, theo danh mục đơn vị hành chính).")
+                                 f"Xã chưa gửi báo cáo quý {quarter}/{year}"], rows, align="lrrrl", note=note)
 
 
 def _cell(value) -> str:
@@ -660,3 +916,8 @@ def write_report(report: Report, folder: Path) -> list[Path]:
     for path, svg in zip(charts, report.charts.values()):
         path.write_text(svg, encoding="utf-8")
     return paths
+
+
+def reporting_communes(conn: duckdb.DuckDBPyConnection, period: str, province_code: str) -> list[str]:
+    """The codes of a province's communes (in force at the quarter's end) that reported in it."""
+    return [code for (code,) in _query(conn, "reporting_communes", {"period": period, "area_code": province_code})]

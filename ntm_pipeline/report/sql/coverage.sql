@@ -1,24 +1,33 @@
--- Every commune-level unit of the area in the GSO list (xã, phường and thị trấn alike), with
--- whether its submission for the quarter was published and the earlier quarters of the year
--- it was published for: a unit that reported in Q1 and not in Q2 is named, not hidden.
--- Districts and units by name in Vietnamese collation.
+-- Every commune-level unit of the area in force at the quarter's end (xã, phường, thị trấn,
+-- đặc khu alike), with whether its submission for the quarter was published and the earlier
+-- quarters of the year it was published for: a unit that reported in Q1 and not in Q2 is
+-- named, not hidden. An earlier quarter counts only while the same unit was in force (after
+-- the 2025 reform a reused code is another unit: Xã Kim Bôi did not report for Thị trấn Bo).
+-- Districts (before the reform) and units by name in Vietnamese collation.
 WITH report AS (
-    SELECT year, quarter FROM core.dim_period WHERE period = $period
+    SELECT year, quarter, end_date FROM core.dim_period WHERE period = $period
+),
+units AS (
+    SELECT d.*
+    FROM core.dim_commune AS d, report AS r
+    WHERE in_force(d.valid_from, d.valid_to, r.end_date) AND d.commune_code IS NOT NULL
+      AND CASE $area_level WHEN 'commune' THEN d.commune_code WHEN 'district' THEN d.district_code
+                           ELSE d.province_code END = $area_code
 ),
 reported AS (
-    SELECT s.commune_code,
+    SELECT u.commune_code,
            bool_or(s.period = $period) AS this_quarter,
            list(DISTINCT p.quarter ORDER BY p.quarter) FILTER (WHERE s.period <> $period) AS earlier_quarters
-    FROM core.fact_commune_status AS s
-    JOIN core.dim_period AS p ON p.period = s.period
+    FROM units AS u
+    JOIN core.fact_commune_status AS s ON s.commune_code = u.commune_code
+    JOIN core.dim_period AS p ON p.period = s.period AND in_force(u.valid_from, u.valid_to, p.end_date)
     JOIN report AS r ON p.year = r.year AND p.quarter <= r.quarter
-    GROUP BY s.commune_code
+    GROUP BY u.commune_code
 )
-SELECT d.district_code, d.district_full_name, d.commune_code, d.commune_name, d.unit_type,
+SELECT u.district_code, u.district_full_name, u.commune_code, u.commune_name, u.unit_type,
        coalesce(r.this_quarter, false) AS reported,
-       coalesce(r.earlier_quarters, []) AS earlier_quarters
-FROM core.dim_commune AS d
-LEFT JOIN reported AS r ON r.commune_code = d.commune_code
-WHERE d.admin_era = 'pre_2025' AND d.commune_code IS NOT NULL
-  AND CASE $area_level WHEN 'district' THEN d.district_code ELSE d.province_code END = $area_code
-ORDER BY d.district_name COLLATE vi, d.district_code, d.commune_name COLLATE vi
+       coalesce(r.earlier_quarters, []) AS earlier_quarters,
+       u.commune_full_name
+FROM units AS u
+LEFT JOIN reported AS r ON r.commune_code = u.commune_code
+ORDER BY u.district_name COLLATE vi, u.district_code, u.commune_name COLLATE vi, u.commune_code

@@ -5,5 +5,6 @@ SELECT coalesce(max(s.date_prepared), any_value(p.end_date)) AS dated
 FROM core.dim_period AS p
 LEFT JOIN core.fact_commune_status AS s
     ON s.period = p.period
-   AND CASE $area_level WHEN 'district' THEN s.district_code ELSE s.province_code END = $area_code
+   AND CASE $area_level WHEN 'commune' THEN s.commune_code WHEN 'district' THEN s.district_code
+                        ELSE s.province_code END = $area_code
 WHERE p.period = $period

@@ -2,5 +2,6 @@
 SELECT commune_name, product_name, stars, producer, certified_on, certificate_expires_on
 FROM mart.ocop_register
 WHERE period = $period
-  AND CASE $area_level WHEN 'district' THEN district_code ELSE province_code END = $area_code
+  AND CASE $area_level WHEN 'commune' THEN commune_code WHEN 'district' THEN district_code
+                       ELSE province_code END = $area_code
 ORDER BY stars DESC, product_name COLLATE vi
