@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import sample_raw
 from ntm_pipeline.report.build import Report, Table, build_report, to_markdown, to_workbook, write_report
 
 # Every figure of the district's Q1/2024 news release, as the generated report writes it.
@@ -50,20 +51,29 @@ def test_states_every_figure_of_the_source_report(report):
 
 
 def test_the_asset_writes_reports_with_a_markdown_preview(sample_build):
+    """The run's newest quarter is after the 2025 reform: the reports of the province (Phú Thọ,
+    25) and of the 5 communes that reported, no district; the preview is the province's."""
+    from conftest import SAMPLE_PERIODS
+
     database, result = sample_build
     events = [e for e in result.get_asset_materialization_events()
               if e.event_specific_data.materialization.asset_key.to_user_string() == "mart/quarterly_report"]
-    assert len(events) == 8  # one per quarter of the single run
+    assert len(events) == len(SAMPLE_PERIODS)  # one per quarter of the single run
     metadata = events[0].event_specific_data.materialization.metadata
-    assert metadata["period"].value == "2024-Q4"  # the run's newest quarter
-    assert metadata["reports"].value == 2  # the district and the province
+    newest = SAMPLE_PERIODS[-1]
+    assert metadata["period"].value == newest and newest >= "2025-Q3"
+    communes = sorted(sample_raw.headers(newest))
+    assert len(communes) == 5 and metadata["reports"].value == 1 + len(communes)
     with duckdb.connect(str(database), read_only=True) as conn:
-        latest = to_markdown(build_report(conn, "2024-Q4", "district", "153"))
+        latest = to_markdown(build_report(conn, newest, "province", "25"))
     assert metadata["preview"].value == latest
-    assert latest.startswith("**VĂN PHÒNG ĐIỀU PHỐI NÔNG THÔN MỚI HUYỆN KIM BÔI**")  # the header block, then the title
-    assert "\n# KIM BÔI: KẾT QUẢ XÂY DỰNG NÔNG THÔN MỚI QUÝ 4/2024\n" in latest
-    for name in ("2024-Q4-district-153.md", "2024-Q4-district-153.html", "2024-Q4-province-17.xlsx"):
+    assert latest.startswith("**VĂN PHÒNG ĐIỀU PHỐI NÔNG THÔN MỚI TỈNH PHÚ THỌ**")  # the header block, then the title
+    year, quarter = newest.split("-Q")
+    assert f"\n# PHÚ THỌ: KẾT QUẢ XÂY DỰNG NÔNG THÔN MỚI QUÝ {quarter}/{year}\n" in latest
+    names = [f"{newest}-province-25.md", f"{newest}-province-25.html"] + [f"{newest}-commune-{c}.xlsx" for c in communes]
+    for name in names:
         assert f"`{name}`" in metadata["files"].value
+    assert "-district-" not in metadata["files"].value
 
 
 def test_workbook_and_charts_open(report, tmp_path):

@@ -292,8 +292,8 @@ def test_dates_of_official_documents():
 def test_a_quarter_without_submissions_is_dated_its_last_day(sample_db):
     from ntm_pipeline.report.build import _query
 
-    assert _query(sample_db, "date_prepared", {"period": "2025-Q1", "area_level": "district", "area_code": "153"}) \
-        == [(date(2025, 3, 31),)]
+    assert _query(sample_db, "date_prepared", {"period": "2022-Q4", "area_level": "district", "area_code": "153"}) \
+        == [(date(2022, 12, 31),)]
 
 
 def test_header_and_notes_are_escaped():
