@@ -54,7 +54,7 @@ def test_new_changed_same_and_restart(tmp_path):
 
     same = tick(raw, first.cursor)  # nothing new: nothing runs
     assert requested(same) == []
-    assert same.skip_reason.skip_message == "no new or changed files: 2 files in 2 quarters (2024-Q1..2024-Q2) and 1 targets file"
+    assert same.skip_reason.skip_message == "no new or changed files: 2 files in 2 quarters (2024-Q1..2024-Q2) and 3 targets files"
 
     # The same bytes copied again (a new modification time) start nothing either.
     copy(raw, "2024-Q1", "05068-nam-thuong.xlsx").touch()
@@ -121,10 +121,11 @@ def test_first_tick_after_a_build_runs_nothing(sample_build, tmp_path):
     first = tick(raw, database=database)
     assert requested(first) == []
     assert first.skip_reason.skip_message == (
-        f"no new or changed files: {sample_files()} files in 8 quarters (2023-Q1..2024-Q4) and 1 targets file"
+        f"no new or changed files: {sample_files()} files in {len(SAMPLE_PERIODS)} quarters "
+        f"({SAMPLE_PERIODS[0]}..{SAMPLE_PERIODS[-1]}) and 3 targets files"
     )
     # The cursor it writes is the page a reader sees: one short digest per quarter.
-    assert len(first.cursor) < 400
+    assert len(first.cursor) < 40 * (len(SAMPLE_PERIODS) + 1)
 
     copy(raw, "2024-Q2", "05068-nam-thuong.xlsx", source_period="2024-Q3")
     assert requested(tick(raw, database=database)) == [("quarter_job", "2024-Q2")]

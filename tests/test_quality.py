@@ -42,11 +42,15 @@ def test_sample_runs_clean_with_its_warnings_explained(sample_build):
             "SELECT period, source_file, rule FROM quarantine.certified_area ORDER BY 1"
         ).fetchall()
     # The deliberate ones: Kim Bôi mineral water expired before its 2023 re-rating, Cơm lam
-    # Mường Động expired in 2024-Q4 and not yet re-rated, and a VietGAP plot that lapsed.
+    # Mường Động expired in 2024-Q4 and re-rated only in 2025-Q2, a VietGAP plot that lapsed,
+    # and Cam Kim Lập, not re-rated, listed by Hợp Kim in the quarter it lapsed and the next.
     assert warnings == [
         ("2023-Q2", "submissions/2023-Q2/05065-kim-boi.xlsx", "current_rating_valid"),
         ("2023-Q3", "submissions/2023-Q3/05077-cuoi-ha.xlsx", "valid_at_period_end"),
         ("2024-Q4", "submissions/2024-Q4/05014-dong-bac.xlsx", "current_rating_valid"),
+        ("2025-Q1", "submissions/2025-Q1/05014-dong-bac.xlsx", "current_rating_valid"),
+        ("2025-Q4", "submissions/2025-Q4/05068-hop-kim.xlsx", "current_rating_valid"),
+        ("2026-Q1", "submissions/2026-Q1/05068-hop-kim.xlsx", "current_rating_valid"),
     ]
 
 
