@@ -131,12 +131,17 @@ def ocop_last_valid_day(decided: date) -> date:
     return add_months(decided, 36) - timedelta(days=1)
 
 
+def is_indicator(criterion_no: str) -> bool:
+    """'2.1' (or '2,1') is indicator 1 of criterion 2; '7' is criterion 7."""
+    return "." in criterion_no or "," in criterion_no
+
+
 def criteria_met(period: str) -> dict[str, list[int]]:
-    """Commune -> the criterion numbers it meets at quarter end."""
+    """Commune -> the criterion numbers it meets at quarter end (indicator rows apart)."""
     met: dict[str, list[int]] = {}
     for _, _, r in rows(period, "criteria"):
         met.setdefault(r["commune_code"], [])
-        if is_met(r["met"]):
+        if is_met(r["met"]) and not is_indicator(r["criterion_no"]):
             met[r["commune_code"]].append(int(r["criterion_no"]))
     return met
 

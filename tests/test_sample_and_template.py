@@ -125,10 +125,10 @@ def test_criteria_of_the_set_in_force_and_the_commune_group(period):
     assert set(by_commune) == {code for code, _ in FORMED_FROM}
     indicators = 0
     for numbers in by_commune.values():
-        criteria = [n for n in numbers if "." not in n]
+        criteria = [n for n in numbers if not sample_raw.is_indicator(n)]
         assert criteria == [str(n) for n in range(1, count + 1)]
         for position, number in enumerate(numbers):
-            if "." in number:
+            if sample_raw.is_indicator(number):
                 indicators += 1
                 criterion = number.split(".")[0]
                 assert criterion in criteria and numbers.index(criterion) < position
