@@ -129,6 +129,10 @@ def write_correction(raw: Path, period: str) -> tuple[Path, str, int]:
 
 
 # -- running and measuring ---------------------------------------------------------------
+class RunFailed(Exception):
+    """`ntm run` of a scale failed: the scale is reported as failed and the others still run."""
+
+
 def _tree_rss(pid: int) -> int:
     """Resident bytes of a process and all its descendants, from /proc."""
     children: dict[int, list[int]] = {}
@@ -187,7 +191,7 @@ def run_pipeline(raw: Path, database: Path, home: Path, periods: list[str] | Non
             time.sleep(0.25)
     wall = time.perf_counter() - started
     if process.returncode != 0:
-        raise SystemExit(f"ntm run failed ({process.returncode}); see {log}")
+        raise RunFailed(f"ntm run failed ({process.returncode}); see {log}")
     by_step = peak_by_step(home, samples)
     (log.with_suffix(".memory.tsv")).write_text(
         "step\tpeak MiB\n" + "".join(f"{step}\t{mib:.0f}\n" for step, mib in by_step.items()))
@@ -324,9 +328,17 @@ def main() -> int:
     names = os.environ.get("BENCH_SCALES", ",".join([*SCALES, "validate"])).split(",")
     print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / 2**30:.0f} GiB; "
           f"python {sys.version.split()[0]}, duckdb {duckdb.__version__}", flush=True)
-    results = [bench_scale(SCALES[name]) for name in names if name in SCALES]
+    results, failed = [], []
+    for name in (n for n in names if n in SCALES):
+        try:
+            results.append(bench_scale(SCALES[name]))
+        except RunFailed as failure:
+            print(f"  {name} FAILED: {failure}", flush=True)
+            failed.append(name)
     if results:
         print_table(results)
+    if failed:
+        print(f"\nscales that did not complete: {', '.join(failed)}")
     if "validate" in names:
         bench_validate()
     workbooks = DATA / "province" / "raw" / "submissions"
@@ -334,7 +346,7 @@ def main() -> int:
         count, ours, theirs = bench_parsing(workbooks)
         print(f"\nworkbook parsing, {count} commune workbooks: ours (calamine) {ours:.0f}/s, "
               f"pandas + openpyxl {theirs:.0f}/s ({ours / theirs:.1f}x)")
-    return 0 if all(r.refresh_ok and not r.kpi_mismatches for r in results) else 1
+    return 0 if not failed and all(r.refresh_ok and not r.kpi_mismatches for r in results) else 1
 
 
 if __name__ == "__main__":
