@@ -320,3 +320,21 @@ def test_an_indicator_the_filled_in_list_does_not_have_is_reported_and_kept(chec
         conn.execute("DELETE FROM core.dim_criterion_indicator WHERE criteria_set = 'NTM_2026_2030' AND indicator_no = '2.1'")
     assert [(f.row_number, f.rule, f.severity, f.value) for f in result.rows] == [
         (13, "indicator_listed", "warning", "2.2")]
+
+
+def test_a_reused_code_loses_no_criterion_across_the_reform(sample_db):
+    """05014 was Xã Đông Bắc in 2025-Q2 and is Xã Mường Động in 2025-Q3: what Đông Bắc met is
+    not something Mường Động lost. Within one era a loss still needs its note (test_bad_input)."""
+    # the sample holds the case: a criterion 05014 met in 2025-Q2, not met in 2025-Q3, no note
+    cases = sample_db.execute(
+        "SELECT count(*) FROM staging.criteria AS now JOIN staging.criteria AS before"
+        " ON before.commune_code = now.commune_code AND before.criterion_no = now.criterion_no"
+        " AND before.period = '2025-Q2' AND before.indicator_no IS NULL"
+        " WHERE now.period = '2025-Q3' AND now.commune_code = '05014' AND now.indicator_no IS NULL"
+        " AND before.met AND NOT now.met AND now.note IS NULL").fetchone()[0]
+    assert cases > 0
+    assert sample_db.execute(
+        "SELECT count(*) FROM staging.criteria WHERE period = '2025-Q3' AND NOT loss_explained").fetchone()[0] == 0
+    assert sample_db.execute(
+        "SELECT count(*) FROM mart.commune_scorecard WHERE period = '2025-Q3' AND len(lost_since_last_quarter) > 0"
+    ).fetchone()[0] == 0

@@ -5,9 +5,11 @@
 -- Criteria compare within one set: criterion 7 of NTM_2026_2030 is not criterion 7 of
 -- NTM_2021_2025, so the first quarter of a new set gains and loses nothing.
 WITH status AS (
-    SELECT s.*, p.previous_period, p.end_date
+    -- last quarter compares only on the same units: 05014 in 2025-Q2 was another commune
+    SELECT s.*, p.previous_period, p.end_date, before.admin_era = p.admin_era AS same_units_as_previous
     FROM core.fact_commune_status AS s
     JOIN core.dim_period AS p USING (period)
+    JOIN core.dim_period AS before ON before.period = p.previous_period
     WHERE s.period IN (SELECT unnest($periods)) AND s.is_rural_commune AND s.ntm_title IN ('none', 'ntm')
 ),
 next_titles AS (
@@ -45,7 +47,7 @@ SELECT
 FROM status AS s
 JOIN criteria AS now ON now.period = s.period AND now.commune_code = s.commune_code AND now.criteria_set = s.criteria_set
 LEFT JOIN criteria AS before
-    ON before.period = s.previous_period AND before.commune_code = s.commune_code
+    ON s.same_units_as_previous AND before.period = s.previous_period AND before.commune_code = s.commune_code
    AND before.criteria_set = now.criteria_set AND before.criterion_no = now.criterion_no
 LEFT JOIN next_titles AS n ON n.period = s.period AND n.commune_code = s.commune_code
 LEFT JOIN core.dim_commune AS d ON d.commune_code = s.commune_code AND in_force(d.valid_from, d.valid_to, s.end_date)

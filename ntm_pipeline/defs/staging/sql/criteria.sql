@@ -16,13 +16,15 @@ WITH typed AS (
     WHERE r.period IN (SELECT unnest($periods))
 ),
 -- Criteria (and indicators) each commune reported met in the quarter before each of the
--- run's quarters, by set: criterion 7 of one set is not criterion 7 of the next.
+-- run's quarters, by set: criterion 7 of one set is not criterion 7 of the next. Only within
+-- one era of units: 05014 in 2025-Q2 (Xã Đông Bắc) is not 05014 in 2025-Q3 (Xã Mường Động).
 met_last_quarter AS (
     SELECT DISTINCT p.period, commune_code(prev.commune_code) AS commune_code,
            {{ code("criteria_set", "prev.criteria_set") }} AS criteria_set,
            parse_criterion(prev.criterion_no) AS criterion_no, parse_indicator(prev.criterion_no) AS indicator_no
     FROM raw.criteria AS prev
     JOIN core.dim_period AS p ON p.previous_period = prev.period
+    JOIN core.dim_period AS before ON before.period = prev.period AND before.admin_era = p.admin_era
     WHERE p.period IN (SELECT unnest($periods)) AND parse_met(prev.met)
 )
 SELECT
