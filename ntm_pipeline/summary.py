@@ -13,14 +13,15 @@ import dagster as dg
 from ntm_pipeline import settings
 from ntm_pipeline.contract import ALL_TABLES
 from ntm_pipeline.defs import keys
-from ntm_pipeline.warehouse import table_exists
+from ntm_pipeline.warehouse import read_sql, table_exists
 
 SQL = Path(__file__).parent / "sql"
 
 HEADLINE_KPIS = [
     "capital_mobilized_ytd", "vietgap_area_ha", "globalgap_area_ha", "agri_cooperatives", "farms",
-    "ocop_products", "avg_criteria_met", "ntm_communes", "advanced_ntm_communes",
-    "communes_15_18_criteria", "communes_10_14_criteria",
+    "ocop_products", "avg_criteria_met", "ntm_communes", "advanced_ntm_communes", "modern_ntm_communes",
+    # the bands of each criteria set: a quarter has those of its set only
+    "communes_15_18_criteria", "communes_10_14_criteria", "communes_2026_8_9_criteria", "communes_2026_5_7_criteria",
 ]
 
 
@@ -118,16 +119,12 @@ def _findings(conn, periods: list[str], span: str, out) -> None:
 
 
 def _headline(conn, latest: str, out) -> None:
-    out(f"headline KPIs, {latest}, by district (value / same quarter last year / target):")
-    rows = conn.execute(
-        "SELECT area_name, kpi_code, value, value_prev_year, target, unit FROM mart.kpi_quarterly "
-        "WHERE period = ? AND area_level = 'district' AND kpi_code IN (SELECT unnest(?)) "
-        "ORDER BY area_code, array_position(?, kpi_code)",
-        [latest, HEADLINE_KPIS, HEADLINE_KPIS],
-    ).fetchall()
+    rows = conn.execute(read_sql(SQL / "summary_headline.sql"), {"period": latest, "kpis": HEADLINE_KPIS}).fetchall()
+    level = rows[0][0] if rows else "district"
+    out(f"headline KPIs, {latest}, by {level} (value / same quarter last year / target):")
     out_table(
         [(name, code, _fmt(value), "/", _fmt(prev), "/", _fmt(target), unit or "")
-         for name, code, value, prev, target, unit in rows],
+         for _, name, code, value, prev, target, unit in rows],
         out, align=("<", "<", ">", "<", ">", "<", ">", "<"),
     )
 

@@ -173,3 +173,19 @@ def test_a_report_for_a_quarter_in_any_spelling(run, tmp_path, capsys):
     written = [Path(line) for line in capsys.readouterr().out.splitlines()]
     assert {p.suffix for p in written} >= {".md", ".html", ".xlsx"}
     assert all(p.parent == tmp_path and p.is_file() for p in written)
+
+
+def test_headline_kpis_are_by_district_before_the_reform_and_by_province_after(sample_db):
+    from ntm_pipeline.summary import _headline
+
+    for period, level, name in (("2024-Q1", "district", "Huyện Kim Bôi"), ("2025-Q4", "province", "Tỉnh Phú Thọ")):
+        lines: list[str] = []
+        _headline(sample_db, period, lines.append)
+        assert lines[0] == f"headline KPIs, {period}, by {level} (value / same quarter last year / target):"
+        areas = {line.split("  ")[1].strip() for line in lines[1:]}
+        assert areas == {name}
+        # the same figures as the mart holds for that area
+        farms = sample_db.execute(
+            "SELECT value FROM mart.kpi_quarterly WHERE period = ? AND area_level = ? AND kpi_code = 'farms'",
+            [period, level]).fetchone()[0]
+        assert any(f"farms" in line and f"{int(farms):,}" in line for line in lines)
