@@ -120,11 +120,13 @@ def replace_partitions(
     periods: list[str],
     select_sql: str,
     params: dict | None = None,
+    one_period_at_a_time: bool = False,
 ) -> int:
     """Replace the rows of `periods` in a period-partitioned table, atomically.
 
     The query must return a `period` column and only rows of `periods`. Returns the number
-    of rows now held for those periods.
+    of rows now held for those periods. `one_period_at_a_time` runs the query once per period
+    (still in one transaction), so its working memory is one quarter's whatever the run's span.
     """
     params = {**(params or {}), "periods": periods}
     with transaction(conn):
@@ -137,7 +139,8 @@ def replace_partitions(
                 f"{_columns(conn, select_sql, params)}: rebuild the warehouse (make clean-warehouse && make run)"
             )
         delete_partitions(conn, table, periods)
-        conn.execute(f"INSERT INTO {table} BY NAME {select_sql}", bind(select_sql, params))
+        for part in [[period] for period in periods] if one_period_at_a_time else [periods]:
+            conn.execute(f"INSERT INTO {table} BY NAME {select_sql}", bind(select_sql, {**params, "periods": part}))
         comment_table(conn, table)
     return partition_rows(conn, table, periods)
 
@@ -238,12 +241,13 @@ def materialize_sql(
     lineage_from: list[dg.AssetKey] | None = None,
     template: bool = False,
     template_for=None,
+    one_period_at_a_time: bool = False,
 ) -> dg.MaterializeResult:
     """Write the result of a SQL file to `table`: the rows of `periods`, or the whole table
     when `periods` is None. `frames` are pandas frames the query reads by name;
     `lineage_from` names the tables whose same-named columns the table's columns come from;
     `template` renders the file as a template (ntm_pipeline/sql_fragments.py), for the contract
-    table `template_for` when given."""
+    table `template_for` when given; `one_period_at_a_time` as in `replace_partitions`."""
     import dagster as dg
 
     if template or template_for is not None:
@@ -258,7 +262,7 @@ def materialize_sql(
         if periods is None:
             rows = replace_table(conn, table, sql, params)
         else:
-            rows = replace_partitions(conn, table, periods, sql, params)
+            rows = replace_partitions(conn, table, periods, sql, params, one_period_at_a_time)
         metadata = table_metadata(conn, table, rows, descriptions)
         if lineage_from:
             metadata["dagster/column_lineage"] = column_lineage(conn, table, lineage_from)
