@@ -97,9 +97,9 @@ def is_targets_file(path: Path) -> bool:
     if path.suffix.lower() == ".csv":
         return csv_table(path) is TARGET
     try:
-        from python_calamine import CalamineWorkbook
+        from ntm_pipeline.submissions.reader import workbook_sheet_names
 
-        sheets = {table_for_name(name) for name in CalamineWorkbook.from_path(str(path)).sheet_names}
+        sheets = {table_for_name(name) for name in workbook_sheet_names(path)}  # not parsed: the reader checks first
     except Exception:  # a damaged workbook: the reader says why, as a submission
         return False
     return TARGET in sheets and SUBMISSION not in sheets

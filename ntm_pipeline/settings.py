@@ -31,3 +31,25 @@ def duckdb_memory_limit() -> str:
     """DuckDB's working memory, beyond which it spills to disk; NTM_DUCKDB_MEMORY_LIMIT
     overrides it. At 600MB a national run peaks at about 1.8 GiB with Python's share (docs/performance.md)."""
     return os.environ.get("NTM_DUCKDB_MEMORY_LIMIT", "600MB")
+
+
+# Limits on one submission file, checked before it is parsed where the file says enough
+# (docs/reliability.md). A file over a limit is taken out whole with the reason; the
+# other files of its quarter load. Each default is far above what a commune's workbook or a
+# province's export needs, and far below what would exhaust the machine.
+READER_LIMITS = {
+    # name: (environment variable, default, unit)
+    "max_file_mb": ("NTM_MAX_FILE_MB", 25.0, "MB on disk"),
+    "max_unzipped_mb": ("NTM_MAX_UNZIPPED_MB", 256.0, "MB, a workbook's parts uncompressed"),
+    "max_zip_ratio": ("NTM_MAX_ZIP_RATIO", 100.0, "uncompressed / compressed, over 16 MB uncompressed"),
+    "max_rows": ("NTM_MAX_ROWS", 200_000.0, "rows of one sheet or CSV"),
+    "max_columns": ("NTM_MAX_COLUMNS", 256.0, "columns of one sheet or CSV"),
+    "max_cells": ("NTM_MAX_CELLS", 5_000_000.0, "cells of one sheet (rows x columns spanned)"),
+    "max_field_kb": ("NTM_MAX_FIELD_KB", 32.0, "KB of text in one cell"),
+}
+
+
+def reader_limit(name: str) -> float:
+    """One of READER_LIMITS, from its environment variable when set."""
+    variable, default, _ = READER_LIMITS[name]
+    return float(os.environ.get(variable, default))

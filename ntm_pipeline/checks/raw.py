@@ -15,7 +15,14 @@ from pathlib import Path
 import pandas as pd
 
 from ntm_pipeline.contract import PROVENANCE_COLUMNS, SUBMISSION_TABLES, TARGET, SubmissionTable
-from ntm_pipeline.submissions.reader import ParsedFile, read_submission_file
+from ntm_pipeline.submissions.reader import (
+    ParsedFile,
+    display_name,
+    file_hash,
+    link_refusal,
+    read_submission_file,
+    submission_batch,
+)
 from ntm_pipeline.warehouse import delete_partitions, insert_frame
 
 SQL = Path(__file__).parent / "sql"
@@ -49,8 +56,9 @@ def raw_frame(table: SubmissionTable, files: Sequence[tuple[str, ParsedFile]], r
             continue
         n = len(chunk.rows)
         constant = {
-            "period": period, "source_file": parsed.path.relative_to(root).as_posix(), "file_hash": parsed.file_hash,
-            "batch": parsed.batch.relative_to(root).as_posix(), "sheet": chunk.sheet, "run_id": run_id,
+            "period": period, "source_file": display_name(parsed.path.relative_to(root).as_posix()),
+            "file_hash": parsed.file_hash, "batch": display_name(parsed.batch.relative_to(root).as_posix()),
+            "sheet": chunk.sheet, "run_id": run_id,
         }
         for name in provenance:
             if name in constant:
@@ -70,11 +78,11 @@ def file_log(files: Sequence[tuple[str, ParsedFile]], root: Path, run_id: str, l
         [
             {
                 "period": period,
-                "source_file": f.path.relative_to(root).as_posix(),
+                "source_file": display_name(f.path.relative_to(root).as_posix()),
                 "file_hash": f.file_hash,
-                "batch": f.batch.relative_to(root).as_posix(),
-                "file_format": f.path.suffix.lower().lstrip("."),
-                "size_bytes": f.path.stat().st_size,
+                "batch": display_name(f.batch.relative_to(root).as_posix()),
+                "file_format": display_name(f.path.suffix.lower().lstrip(".")),
+                "size_bytes": _size(f.path),
                 "status": "rejected" if f.error else "parsed",
                 "error_code": f.error.code if f.error else None,
                 "error": f.error.message_en if f.error else None,
@@ -93,12 +101,34 @@ def file_log(files: Sequence[tuple[str, ParsedFile]], root: Path, run_id: str, l
     return frame if partitioned else frame.drop(columns="period")
 
 
-def load_raw(conn, period: str, paths: Sequence[Path], root: Path, run_id: str, loaded_at) -> list[ParsedFile]:
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:  # a broken link
+        return None
+
+
+def _read(path: Path, root: Path, check_links: bool) -> ParsedFile:
+    """One file read, or refused as a link out of raw/ (the pipeline's raw/ only: the
+    checks library places the files it is given as links)."""
+    refusal = link_refusal(path, root) if check_links else None
+    if refusal is None:
+        return read_submission_file(path)
+    try:  # the hash the sensor sees through the link, so that it does not take the file for changed
+        digest = file_hash(path)
+    except OSError:
+        digest = ""
+    return ParsedFile(path=path, file_hash=digest, batch=submission_batch(path), error=refusal)
+
+
+def load_raw(conn, period: str, paths: Sequence[Path], root: Path, run_id: str, loaded_at,
+             check_links: bool = False) -> list[ParsedFile]:
     """Read the submission files of one quarter and append their rows to the raw tables and
     their log to raw.source_file; returns the parsed files (rejected ones carry `error`).
-    Names are paths relative to `root` (the raw/ folder). The caller deletes the quarter's
-    earlier rows (`clear_raw`) and holds the transaction; memory holds one quarter's files."""
-    files = [(period, read_submission_file(path)) for path in paths]
+    Names are paths relative to `root` (the raw/ folder); with `check_links`, a link leading
+    out of `root` is rejected unread. The caller deletes the quarter's earlier rows
+    (`clear_raw`) and holds the transaction; memory holds one quarter's files."""
+    files = [(period, _read(path, root, check_links)) for path in paths]
     insert_frame(conn, "raw.source_file", file_log(files, root, run_id, loaded_at))
     good = [(p, f) for p, f in files if not f.error]
     for table in SUBMISSION_TABLES:

@@ -3,7 +3,9 @@
 This is the edge of the pipeline: every value is kept as the text that was read, and
 typing happens later in SQL. A file that cannot be taken at all (damaged, empty, too
 large, not UTF-8, a sheet or a required column missing) is reported with one reason, in
-Vietnamese and English, instead of stopping the others.
+Vietnamese and English, instead of stopping the others. Reading is isolated: a workbook's
+size, zip ratio and sheet extent are checked before calamine parses it (the limits of
+settings.READER_LIMITS), and any other exception of one file is that file's reason.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
+from ntm_pipeline.settings import READER_LIMITS, reader_limit
 from ntm_pipeline.contract import (
     SUBMISSION,
     SUBMISSION_TABLES,
@@ -28,8 +31,13 @@ from ntm_pipeline.contract import (
 )
 
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
+# Spreadsheet formats an officer may save by mistake: taken out whole with "save as .xlsx".
+OTHER_SPREADSHEETS = (".xls", ".xlsm", ".xlsb", ".xltx", ".xltm", ".ods", ".numbers")
+# Files the operating system or Office leave beside a workbook: listed as ignored, never read.
+SYSTEM_FILES = (".ds_store", "thumbs.db", "desktop.ini")
 HEADER_SEARCH_ROWS = 10  # a template may carry title lines above its header row
-DEFAULT_MAX_FILE_MB = 25  # a commune's quarter fits in well under 1 MB; a province export in a few
+RATIO_FLOOR_BYTES = 16 * 1024 * 1024  # below this uncompressed size a high zip ratio is harmless
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted .xlsx, or an .xls renamed
 
 
 @dataclass
@@ -64,7 +72,24 @@ class ParsedFile:
 
 
 def max_file_bytes() -> int:
-    return int(float(os.environ.get("NTM_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)) * 1024 * 1024)
+    return int(reader_limit("max_file_mb") * 1024 * 1024)
+
+
+def display_name(path: Path | str) -> str:
+    """A path as text that any table can hold: a name that is not valid UTF-8 (a file
+    copied from an old Windows or a zip archive) has its undecodable bytes as U+FFFD."""
+    return os.fsencode(str(path)).decode("utf-8", errors="replace")
+
+
+def _too_large(code: str, what_en: str, what_vi: str, limit_name: str) -> SubmissionFileError:
+    variable = READER_LIMITS[limit_name][0]
+    limit = reader_limit(limit_name)
+    shown = f"{limit:,.0f}" if limit.is_integer() else f"{limit:g}"
+    return SubmissionFileError(
+        code,
+        f"{what_en}, over the limit of {shown} ({variable}); the file was not parsed",
+        f"{what_vi}, vượt giới hạn {shown.replace(',', '.')}; tệp không được đọc",
+    )
 
 
 def file_hash(path: Path) -> str:
@@ -152,24 +177,111 @@ def _fill_merged_cells(grid: list[list[object]], merged) -> None:
                 grid[r][c] = value
 
 
-def _hidden_rows(path: Path) -> dict[str, set[int]]:
-    """Rows hidden in each sheet (1-based), read from the workbook's XML: calamine does not say."""
-    hidden: dict[str, set[int]] = {}
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_HIDDEN_ROW = re.compile(rb'<row\b([^>]*?)\bhidden="(?:1|true)"([^>]*)>')
+_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def workbook_sheet_names(path: Path) -> list[str]:
+    """The sheet names of a workbook, from its workbook.xml alone: nothing else is parsed
+    (calamine reads every shared string on opening a workbook, a zip bomb's included)."""
     with zipfile.ZipFile(path) as archive:
+        xml = archive.read("xl/workbook.xml").decode("utf-8")
+    return [_unescape(n) for n in re.findall(r'<sheet\b[^>]*?name="([^"]+)"', xml)]
+
+
+def _unescape(name: str) -> str:
+    return name.replace("&amp;", "&").replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&apos;", "'")
+
+
+def _check_container(path: Path) -> None:
+    """A workbook that is not a zip archive: an encrypted one (Office keeps a password-
+    protected .xlsx in an OLE container) or an old .xls renamed; said before calamine opens it."""
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+    if head.startswith(OLE_SIGNATURE):
+        if "EncryptionInfo".encode("utf-16-le") in head or b"EncryptedPackage" in head:
+            raise SubmissionFileError(
+                "encrypted", "the workbook is protected by a password: save it without one",
+                "tệp được đặt mật khẩu: hãy lưu lại tệp không có mật khẩu",
+            )
+        raise SubmissionFileError(
+            "legacy_xls", "the file is an old Excel 97-2003 workbook (.xls) named .xlsx: save it as .xlsx",
+            "tệp là bảng tính Excel 97-2003 (.xls) được đặt tên .xlsx: hãy lưu lại dưới dạng .xlsx",
+        )
+
+
+def _inspect_xlsx(path: Path, expected: tuple[SubmissionTable, ...]) -> dict[str, set[int]]:
+    """Check a workbook against the limits before it is parsed, and read the rows hidden in
+    each sheet (1-based; calamine does not say). The parts' sizes are those declared, then
+    those actually inflated (a zip bomb may lie); each sheet of the `expected` tables is
+    measured by its cells' references, as calamine will lay it out: a single cell at
+    XFD1048576 would make a grid of 17 billion cells."""
+    max_unzipped = reader_limit("max_unzipped_mb") * 1024 * 1024
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        declared = sum(i.file_size for i in infos)
+        compressed = max(1, sum(i.compress_size for i in infos))
+        if declared > max_unzipped:
+            raise _too_large("too_large_unzipped", f"the workbook inflates to {declared / 2**20:.0f} MB",
+                             f"tệp giải nén ra {declared / 2**20:.0f} MB", "max_unzipped_mb")
+        if declared > RATIO_FLOOR_BYTES and declared / compressed > reader_limit("max_zip_ratio"):
+            raise _too_large("zip_ratio", f"the workbook inflates {declared / compressed:.0f} times its size",
+                             f"tệp giải nén lớn gấp {declared / compressed:.0f} lần", "max_zip_ratio")
+        names = {i.filename for i in infos}
         workbook = archive.read("xl/workbook.xml").decode("utf-8")
         rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
         targets = {m.group(1): m.group(2) for m in re.finditer(r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"', rels)}
         targets |= {m.group(2): m.group(1) for m in re.finditer(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"', rels)}
+        budget = max_unzipped
+        strings = next((n for n in names if n.lower() == "xl/sharedstrings.xml"), None)
+        if strings:  # calamine reads every shared string on opening the workbook
+            with archive.open(strings) as handle:
+                while chunk := handle.read(1 << 20):
+                    budget -= len(chunk)
+                    if budget < 0:
+                        raise _too_large("too_large_unzipped", "the workbook's shared strings inflate beyond the limit",
+                                         "bảng chuỗi của tệp giải nén quá lớn", "max_unzipped_mb")
+        hidden: dict[str, set[int]] = {}
         for match in re.finditer(r'<sheet\b[^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', workbook):
-            name = match.group(1).replace("&amp;", "&").replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
+            name = _unescape(match.group(1))
             target = targets.get(match.group(2), "")
             member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            if member in archive.namelist():
-                xml = archive.read(member).decode("utf-8", errors="replace")
-                rows = {int(m.group(1)) for m in re.finditer(r'<row\b[^>]*?\br="(\d+)"[^>]*?\bhidden="(?:1|true)"', xml)}
-                rows |= {int(m.group(1)) for m in re.finditer(r'<row\b[^>]*?\bhidden="(?:1|true)"[^>]*?\br="(\d+)"', xml)}
-                hidden[name] = rows
+            if member not in names or table_for_name(name) not in expected:
+                continue
+            with archive.open(member) as handle:
+                xml = handle.read(int(budget) + 1)
+            budget -= len(xml)
+            if budget < 0:
+                raise _too_large("too_large_unzipped", f"sheet '{name}' inflates beyond the limit",
+                                 f"trang '{name}' giải nén quá lớn", "max_unzipped_mb")
+            _check_extent(name, xml)
+            hidden[name] = {int(m.group(1)) for m in (_ROW_NUMBER.search(a + b" " + b) for a, b in _HIDDEN_ROW.findall(xml)) if m}
     return hidden
+
+
+def _check_extent(sheet: str, xml: bytes) -> None:
+    """The rows, columns and cells calamine would lay out for one sheet, from its XML."""
+    refs = _CELL_REF.findall(xml)
+    rows = max((int(r) for _, r in refs), default=0)
+    rows = max(rows, xml.count(b"<row ") + xml.count(b"<row>"))  # rows may omit their number; each still takes a line
+    columns = max((_column_number(c) for c in set(c for c, _ in refs)), default=0)
+    cells = max(rows * columns, xml.count(b"<c ") + xml.count(b"<c>"))
+    for name, value, en, vi in (
+        ("max_rows", rows, "rows", "dòng"), ("max_columns", columns, "columns", "cột"), ("max_cells", cells, "cells", "ô"),
+    ):
+        if value > reader_limit(name):
+            error = _too_large(f"too_many_{en}", f"sheet '{sheet}' spans {value:,} {en}",
+                               f"trang '{sheet}' có {f'{value:,}'.replace(',', '.')} {vi}", name)
+            error.sheet = sheet
+            raise error
 
 
 def _read_xlsx(path: Path, expected: tuple[SubmissionTable, ...] = SUBMISSION_TABLES) -> dict[str, ParsedTable]:
@@ -177,18 +289,29 @@ def _read_xlsx(path: Path, expected: tuple[SubmissionTable, ...] = SUBMISSION_TA
     other sheets (instructions, code lists) are helpers and are not read."""
     from python_calamine import CalamineWorkbook
 
+    _check_container(path)
     try:
+        hidden = _inspect_xlsx(path, expected)
         workbook = CalamineWorkbook.from_path(str(path))
-        hidden = _hidden_rows(path)
+    except SubmissionFileError:
+        raise
     except Exception as exc:  # calamine and zipfile raise several types for damaged files
         raise SubmissionFileError(
             "unreadable", f"not a readable .xlsx workbook ({exc})", f"không mở được tệp .xlsx (tệp hỏng hoặc sai định dạng: {exc})"
         ) from exc
-    tables = {}
+    tables: dict[str, ParsedTable] = {}
     for sheet_name in workbook.sheet_names:
         table = table_for_name(sheet_name)
         if table not in expected:
             continue  # instructions, code lists and other helper sheets
+        if table.name in tables:  # a copied sheet ('Dự án đầu tư (2)'): which one is meant cannot be told
+            first = tables[table.name].sheet
+            raise SubmissionFileError(
+                "duplicate_sheet",
+                f"two sheets could be '{table.sheet_vi}' ({table.name}): '{first}' and '{sheet_name}'; keep one",
+                f"có hai trang cùng là '{table.sheet_vi}': '{first}' và '{sheet_name}'; hãy giữ lại một trang",
+                sheet=sheet_name,
+            )
         sheet = workbook.get_sheet_by_name(sheet_name)
         grid = sheet.to_python(skip_empty_area=False)
         _fill_merged_cells(grid, sheet.merged_cell_ranges)
@@ -231,8 +354,30 @@ def _read_csv(path: Path, default_table: SubmissionTable | None) -> dict[str, Pa
             "tệp CSV không dùng bảng mã UTF-8 (có thể là bảng mã cũ Windows-1258/TCVN3); "
             "hãy lưu lại dưới dạng 'CSV UTF-8'",
         ) from exc
-    grid = list(csv.reader(io.StringIO(text)))  # an empty cell is "", which cell_text reads as blank
-    return {table.name: _parse_grid(table, path.name, grid, in_workbook=False)}
+    if "\x00" in text:
+        raise SubmissionFileError(
+            "malformed_csv", "the CSV holds NUL characters: it is not a text file saved as CSV",
+            "tệp CSV chứa ký tự NUL: tệp không phải văn bản CSV",
+        )
+    field_limit = int(reader_limit("max_field_kb") * 1024)
+    previous = csv.field_size_limit(field_limit)
+    try:
+        grid = list(csv.reader(io.StringIO(text)))  # an empty cell is "", which cell_text reads as blank
+    except csv.Error as exc:  # a field over the limit, a NUL byte, a quote left open at the end
+        if "field larger than field limit" in str(exc):
+            raise _too_large("field_too_large", "a field of the CSV holds more text than a cell may",
+                             "một ô của tệp CSV chứa quá nhiều ký tự", "max_field_kb") from exc
+        raise SubmissionFileError(
+            "malformed_csv", f"the CSV cannot be read as CSV ({exc})", f"tệp CSV bị lỗi định dạng, không đọc được ({exc})",
+        ) from exc
+    finally:
+        csv.field_size_limit(previous)
+    if len(grid) > reader_limit("max_rows"):
+        raise _too_large("too_many_rows", f"the CSV has {len(grid):,} rows", f"tệp CSV có {f'{len(grid):,}'.replace(',', '.')} dòng", "max_rows")
+    columns = max((len(row) for row in grid), default=0)
+    if columns > reader_limit("max_columns"):
+        raise _too_large("too_many_columns", f"the CSV has {columns:,} columns", f"tệp CSV có {f'{columns:,}'.replace(',', '.')} cột", "max_columns")
+    return {table.name: _parse_grid(table, display_name(path.name), grid, in_workbook=False)}
 
 
 def csv_table(path: Path) -> SubmissionTable | None:
@@ -255,9 +400,28 @@ def read_submission_file(path: Path, default_table: SubmissionTable | None = Non
     With `default_table` (the targets of raw/targets/), a workbook is read for that table's
     sheet alone.
     """
-    parsed = ParsedFile(path=path, file_hash=file_hash(path), batch=submission_batch(path))
+    parsed = ParsedFile(path=path, file_hash="", batch=submission_batch(path))
     try:
+        if not path.is_file():  # a pipe or a device would block the read forever
+            raise SubmissionFileError("not_a_file", "not a regular file (a pipe, a device or a folder)",
+                                      "không phải một tệp thông thường")
+        parsed.file_hash = file_hash(path)
         size = path.stat().st_size
+        if display_name(path) != str(path):
+            raise SubmissionFileError(
+                "bad_file_name", "the file name is not valid UTF-8 text: rename the file",
+                "tên tệp có ký tự không hợp lệ (không phải UTF-8): hãy đổi tên tệp",
+            )
+        if path.suffix.lower() in OTHER_SPREADSHEETS:
+            raise SubmissionFileError(
+                "unsupported_format", f"a {path.suffix.lower()} file is not read: save it as .xlsx (Excel Workbook)",
+                f"tệp {path.suffix.lower()} không được đọc: hãy lưu lại dưới dạng .xlsx (Excel Workbook)",
+            )
+        if path.name.startswith("."):
+            raise SubmissionFileError(
+                "hidden_file", "the file name starts with a dot, which hides it on most computers: rename it",
+                "tên tệp bắt đầu bằng dấu chấm nên bị ẩn trên hầu hết máy tính: hãy đổi tên tệp",
+            )
         if size == 0:
             raise SubmissionFileError("empty", "the file is empty", "tệp rỗng, không có dữ liệu")
         if size > max_file_bytes():
@@ -279,6 +443,15 @@ def read_submission_file(path: Path, default_table: SubmissionTable | None = Non
         parsed.tables = tables
     except SubmissionFileError as exc:
         parsed.error = exc
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - anything else of one file (a calamine panic, memory) is its reason
+        parsed.tables = {}
+        kind = "out_of_memory" if isinstance(exc, MemoryError) else "read_failed"
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        parsed.error = SubmissionFileError(
+            kind, f"the file could not be read ({detail})", f"không đọc được tệp ({detail})",
+        )
     return parsed
 
 
@@ -298,13 +471,85 @@ def _fill_commune_code(tables: dict[str, ParsedTable]) -> None:
 
 
 def discover_submission_files(raw_dir: Path, periods: list[str]) -> list[tuple[str, Path]]:
-    """Submission files of the given periods: raw/submissions/<period>/**/*.xlsx|csv."""
+    """Files of the given periods the pipeline takes: every file under raw/submissions/<period>/
+    that is not listed by `ignored_entries` (a spreadsheet the reader refuses is still taken,
+    to be rejected with its reason)."""
     found = []
     for period in periods:
         folder = raw_dir / "submissions" / period
         if folder.is_dir():
-            found.extend((period, p) for p in sorted(folder.rglob("*")) if _is_submission_file(p))
+            found.extend((period, p) for p in _walk(folder) if _ignore_reason(p) is None)
     return found
+
+
+def _walk(folder: Path) -> list[Path]:
+    """Every entry under `folder`, sorted; a link to a folder is listed and not followed."""
+    entries = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        entries.extend(Path(top) / name for name in files)
+        entries.extend(Path(top) / name for name in dirs if (Path(top) / name).is_symlink())
+    return sorted(entries)
+
+
+def _ignore_reason(path: Path) -> str | None:
+    """Why an entry of a quarter folder is no submission, or None when it is taken."""
+    name = path.name.lower()
+    if path.is_symlink() and path.is_dir():
+        return "a link to a folder, not followed"
+    if name.startswith(("~$", ".~lock.")) or name in SYSTEM_FILES:
+        return "a lock or system file of Office or the operating system"
+    if path.suffix.lower() not in (*SUBMISSION_SUFFIXES, *OTHER_SPREADSHEETS):
+        return f"not a submission: only .xlsx and .csv are read ({path.suffix or 'no extension'})"
+    return None
+
+
+def link_refusal(path: Path, raw_dir: Path) -> SubmissionFileError | None:
+    """A link under raw/ that leads outside it, or nowhere: raw/ is the record of what was
+    received, so its content is not read (copy the file in instead)."""
+    if not path.is_symlink():
+        return None
+    target = path.resolve()
+    if not target.exists():
+        return SubmissionFileError("broken_link", f"a link to a file that does not exist ({display_name(target)})",
+                                   "liên kết tới một tệp không tồn tại")
+    if not target.is_relative_to(raw_dir.resolve()):
+        return SubmissionFileError(
+            "outside_raw", f"a link to a file outside raw/ ({display_name(target)}): copy the file into raw/ instead",
+            "liên kết tới một tệp nằm ngoài thư mục raw/: hãy chép tệp vào raw/",
+        )
+    return None
+
+
+def ignored_entries(raw_dir: Path, periods: list[str] | None = None) -> list[tuple[str | None, str, str]]:
+    """What under raw/submissions/ the pipeline sees and does not take, as (period, path under
+    raw/, reason): lock and system files, files of other kinds and links to folders in the
+    quarter folders of `periods` (all quarters when None), and, period None, files outside
+    any quarter folder or in a folder of a quarter the calendar does not hold or that has not begun."""
+    from ntm_pipeline.quarters import QUARTERS, quarters_begun
+
+    folder = raw_dir / "submissions"
+    if not folder.is_dir():
+        return []
+    begun = set(quarters_begun())
+    listed: list[tuple[str | None, str, str]] = []
+    for entry in sorted(folder.iterdir()):
+        relative = display_name(entry.relative_to(raw_dir).as_posix())
+        if entry.is_dir() and not entry.is_symlink() and entry.name in begun:
+            if periods is None or entry.name in periods:
+                listed.extend((entry.name, display_name(p.relative_to(raw_dir).as_posix()), reason)
+                              for p in _walk(entry) if (reason := _ignore_reason(p)) is not None)
+        elif entry.name not in begun or entry.is_symlink():
+            if entry.is_symlink():
+                reason = "a link, not followed"
+            elif entry.is_dir() and entry.name in QUARTERS:
+                reason = f"{entry.name} has not begun"
+            elif entry.is_dir():
+                reason = f"not a quarter of the calendar ({QUARTERS[0]}..{QUARTERS[-1]})"
+            else:
+                reason = "not under a quarter folder such as 2024-Q1"
+            count = sum(1 for _ in _walk(entry)) if entry.is_dir() and not entry.is_symlink() else 0
+            listed.append((None, relative, reason + (f"; {count} file{'s' if count != 1 else ''} not read" if count else "")))
+    return listed
 
 
 def discover_target_files(raw_dir: Path) -> list[Path]:
@@ -332,13 +577,18 @@ TARGETS = "targets"
 def place_file(raw_dir: Path, path: Path) -> tuple[str | None, str | None]:
     """Where a file under raw/ belongs, by the rule the pipeline reads files with: its quarter
     (raw/submissions/<quarter>/...) or 'targets' (raw/targets/...), and None with the reason
-    when it belongs nowhere. Office files' lock files (~$...) and hidden files are neither."""
+    when it belongs nowhere. Office's lock files (~$...) and system files are neither; a
+    spreadsheet of another format, a hidden file and a link belong to their quarter, where
+    the reader rejects them with the reason."""
     from ntm_pipeline.quarters import QUARTERS, quarters_begun
 
-    if not path.is_file() or path.name.startswith(("~$", ".")):
+    if not (path.is_file() or path.is_symlink()) or path.is_dir():
+        return None, None
+    name = path.name.lower()
+    if name.startswith(("~$", ".~lock.")) or name in SYSTEM_FILES:
         return None, None
     parts = path.relative_to(raw_dir).parts
-    if path.suffix.lower() not in SUBMISSION_SUFFIXES:
+    if path.suffix.lower() not in (*SUBMISSION_SUFFIXES, *OTHER_SPREADSHEETS):
         return None, "not .xlsx or .csv"
     if parts[0] == TARGETS:
         return TARGETS, None
@@ -350,8 +600,4 @@ def place_file(raw_dir: Path, path: Path) -> tuple[str | None, str | None]:
 
 
 def _is_submission_file(path: Path) -> bool:
-    return (
-        path.is_file()
-        and path.suffix.lower() in SUBMISSION_SUFFIXES
-        and not path.name.startswith(("~$", "."))
-    )
+    return (path.is_file() or path.is_symlink()) and not path.is_dir() and _ignore_reason(path) is None

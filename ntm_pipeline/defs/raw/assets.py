@@ -21,7 +21,12 @@ from ntm_pipeline.contract import SUBMISSION_TABLES, TARGET, column_descriptions
 from ntm_pipeline.defs import keys
 from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.resources import SubmissionStore
-from ntm_pipeline.submissions.reader import discover_submission_files, discover_target_files
+from ntm_pipeline.submissions.reader import (
+    discover_submission_files,
+    discover_target_files,
+    display_name,
+    ignored_entries,
+)
 from ntm_pipeline.warehouse import (
     WAREHOUSE_POOL,
     comment_table,
@@ -70,16 +75,20 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     tables = [keys.RAW_SOURCE_FILE, *(keys.raw(t) for t in SUBMISSION_TABLES)]
     parsed_count, rejected = 0, []
+    # What raw/submissions/ holds and no submission is: listed, never dropped without a word.
+    ignored = ignored_entries(root, periods)
+    for period, path, reason in ignored:
+        context.log.info(f"{period or 'no quarter'}: {path} ignored: {reason}")
     with warehouse(duckdb) as conn:
         create_raw_tables(conn, SUBMISSION_TABLES)
         with transaction(conn):
             clear_raw(conn, periods)
             for period in periods:
                 paths = [path for _, path in discover_submission_files(root, [period])]
-                for parsed in load_raw(conn, period, paths, root, context.run_id, loaded_at):
+                for parsed in load_raw(conn, period, paths, root, context.run_id, loaded_at, check_links=True):
                     if parsed.error:
                         rejected.append(parsed)
-                        context.log.warning(f"{period}: {parsed.path.name} rejected: {parsed.error.message_en}")
+                        context.log.warning(f"{period}: {display_name(parsed.path.name)} rejected: {parsed.error.message_en}")
                     else:
                         parsed_count += 1
             for key in tables:
@@ -91,6 +100,11 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
                 "periods": dg.MetadataValue.text(", ".join(periods)),
                 "files_parsed": parsed_count,
                 "files_rejected": len(rejected),
+                "files_ignored": len(ignored),
+                "ignored": dg.MetadataValue.md(
+                    "\n".join(f"- `{path}` ({period or 'no quarter'}): {reason}" for period, path, reason in ignored)
+                    or "none"
+                ),
             },
         )
         yield dg.AssetCheckResult(
@@ -101,7 +115,7 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
             metadata={
                 "files_rejected": len(rejected),
                 "rejected": dg.MetadataValue.md(
-                    "\n".join(f"- `{f.path.relative_to(root).as_posix()}`: {f.error.message_en}" for f in rejected)
+                    "\n".join(f"- `{display_name(f.path.relative_to(root).as_posix())}`: {f.error.message_en}" for f in rejected)
                     or "none"
                 ),
             },

@@ -1,0 +1,302 @@
+"""A corpus of hostile files, each dropped beside good submissions of one quarter: every
+file is taken out whole with a clear reason (or, when it is no submission, listed as
+ignored), the good communes of the quarter are published with every row they sent, and
+`ntm validate` gives the same reason without a traceback. The files are built here, from
+the sample's own workbooks and the project's writer; one warehouse is built from all of
+them by the real pipeline."""
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import build_warehouse, copy_sample
+from ntm_pipeline.presubmit import validate_files
+from ntm_pipeline.samples.kim_boi import PERIODS, KimBoiSample
+from ntm_pipeline.submissions.reader import read_submission_file
+from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly
+
+pytestmark = pytest.mark.slow  # builds its own warehouse through the pipeline
+
+PERIOD = "2024-Q1"
+GOOD = ["05068", "05080", "05065"]
+SAMPLE = KimBoiSample()
+UNITS = {u.code: u for u in SAMPLE.units}
+OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+CSV_HEADER = "commune_code,project_code,project_name,category,status\n"
+
+
+def workbook(path: Path, code: str = "05086", edit=None) -> Path:
+    tables, _ = SAMPLE.submission(UNITS[code], PERIODS.index(PERIOD))
+    book = build_workbook(tables)
+    if edit:
+        edit(book)
+    save_reproducibly(book, path)
+    return path
+
+
+def rezip(path: Path, replace: dict[str, bytes]) -> None:
+    """The workbook with some of its parts replaced (or added), as a tool could write it."""
+    source = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info, replace.pop(info.filename, source.read(info.filename)))
+        for name, data in replace.items():
+            target.writestr(name, data)
+    path.write_bytes(out.getvalue())
+
+
+def ole_file(path: Path, streams: list[str]) -> None:
+    """An OLE compound file's header and a directory sector naming `streams` (UTF-16), as
+    Office writes a password-protected .xlsx (EncryptionInfo, EncryptedPackage) or an .xls."""
+    header = OLE + b"\x00" * 16 + b"\x3e\x00\x03\x00\xfe\xff\x09\x00" + b"\x00" * (512 - 32)
+    directory = b"".join(name.encode("utf-16-le").ljust(64, b"\x00") + b"\x00" * 64 for name in ["Root Entry", *streams])
+    path.write_bytes(header + directory.ljust(512 * 4, b"\x00"))
+
+
+# name under the quarter folder -> (rule, the start of the English reason)
+REJECTED: dict[str, tuple[str, str]] = {
+    "xfd.xlsx": ("too_many_rows", "sheet 'Dự án đầu tư' spans 1,048,576 rows, over the limit of 200,000 (NTM_MAX_ROWS)"),
+    "z-column.xlsx": ("too_many_rows", "sheet 'Tiêu chí' spans 1,048,576 rows"),
+    "wide.xlsx": ("too_many_columns", "sheet 'Thông tin chung' spans 702 columns, over the limit of 256 (NTM_MAX_COLUMNS)"),
+    "many-cells.xlsx": ("too_many_cells", "sheet 'Sản phẩm OCOP' spans 6,000,000 cells, over the limit of 5,000,000 (NTM_MAX_CELLS)"),
+    "bomb.xlsx": ("zip_ratio", "the workbook inflates"),
+    "big-field.investment.csv": ("field_too_large", "a field of the CSV holds more text than a cell may"),
+    "wide.investment.csv": ("too_many_columns", "the CSV has 300 columns"),
+    "truncated.xlsx": ("unreadable", "not a readable .xlsx workbook"),
+    "zero.xlsx": ("empty", "the file is empty"),
+    "random.xlsx": ("unreadable", "not a readable .xlsx workbook"),
+    "word-renamed.xlsx": ("unreadable", "not a readable .xlsx workbook"),
+    "password.xlsx": ("encrypted", "the workbook is protected by a password"),
+    "old-excel.xlsx": ("legacy_xls", "the file is an old Excel 97-2003 workbook"),
+    "bao-cao.xls": ("unsupported_format", "a .xls file is not read: save it as .xlsx"),
+    "macro.xlsm": ("unsupported_format", "a .xlsm file is not read: save it as .xlsx"),
+    ".hidden.xlsx": ("hidden_file", "the file name starts with a dot"),
+    "._05086.xlsx": ("hidden_file", "the file name starts with a dot"),
+    "broken-xml.xlsx": ("unreadable", "not a readable .xlsx workbook"),
+    "no-template.xlsx": ("no_template_sheet", "no sheet of the submission template found"),
+    "copied-sheet.xlsx": ("duplicate_sheet",
+                          "two sheets could be 'Dự án đầu tư' (investment): 'Dự án đầu tư' and 'Dự án đầu tư (2)'"),
+    "nul.investment.csv": ("malformed_csv", "the CSV holds NUL characters"),
+    "unknown.csv": ("unknown_table", "cannot tell which table the CSV holds"),
+    "blank.investment.csv": ("no_header", "sheet 'blank.investment.csv': no header row"),
+    "bao-cao-x\ufffd-\ufffd.xlsx": ("bad_file_name", "the file name is not valid UTF-8 text"),
+    "utf16.investment.csv": ("not_utf8", "the CSV is not UTF-8"),
+    "long.investment.csv": ("too_many_rows", "the CSV has 250,001 rows, over the limit of 200,000 (NTM_MAX_ROWS)"),
+    "pipe.investment.csv": ("not_a_file", "not a regular file"),
+    "missing-part.xlsx": ("read_failed", "the file could not be read (WorksheetNotFound: Thông tin chung)"),
+    "linked.xlsx": ("outside_raw", "a link to a file outside raw/"),
+    "dangling.xlsx": ("broken_link", "a link to a file that does not exist"),
+}
+
+
+def only_a_helper_sheet(book) -> None:
+    book.create_sheet("Sheet1")
+    for name in book.sheetnames[:-1]:
+        book.remove(book[name])
+
+
+def hostile(folder: Path, outside: Path) -> None:
+    def reject(name, rule, message):
+        assert REJECTED[name] == (rule, message) or REJECTED[name][1].startswith(message), name
+        return folder / name
+
+    # --- sizes and shapes that would exhaust the machine --------------------------------
+    workbook(reject("xfd.xlsx", "too_many_rows", "sheet 'Dự án đầu tư' spans 1,048,576 rows"),
+             edit=lambda b: b["Dự án đầu tư"].cell(1048576, 16384, "x"))
+    workbook(reject("z-column.xlsx", "too_many_rows", "sheet 'Tiêu chí' spans 1,048,576 rows"),
+             edit=lambda b: b["Tiêu chí"].cell(1048576, 26, "x"))
+    workbook(reject("wide.xlsx", "too_many_columns", "sheet 'Thông tin chung' spans 702 columns"),
+             edit=lambda b: b["Thông tin chung"].cell(3, 702, "x"))
+    workbook(reject("many-cells.xlsx", "too_many_cells", "sheet 'Sản phẩm OCOP' spans 6,000,000 cells"),
+             edit=lambda b: (b["Sản phẩm OCOP"].cell(100_000, 1, "x"), b["Sản phẩm OCOP"].cell(1, 60, "x")))
+    bomb = workbook(reject("bomb.xlsx", "zip_ratio", "the workbook inflates"))
+    strings = b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    rezip(bomb, {"xl/sharedStrings.xml": strings + b"<si><t>NTM</t></si>" * 1_200_000 + b"</sst>"})
+    big = "05068,P1,Đường " + "x" * 200_000 + ",road,ongoing\n"
+    reject("big-field.investment.csv", "field_too_large", "a field of the CSV holds more text than a cell may").write_text(
+        CSV_HEADER + big, encoding="utf-8")
+    reject("wide.investment.csv", "too_many_columns", "the CSV has 300 columns").write_text(
+        CSV_HEADER + ",".join(["05068", "P2"] + ["v"] * 298) + "\n", encoding="utf-8")
+
+    # --- damaged, protected or of another format -----------------------------------------
+    good = workbook(folder.parent / "whole.xlsx").read_bytes()
+    (folder.parent / "whole.xlsx").unlink()
+    reject("truncated.xlsx", "unreadable", "not a readable .xlsx workbook").write_bytes(good[: len(good) // 2])
+    reject("zero.xlsx", "empty", "the file is empty").write_bytes(b"")
+    reject("random.xlsx", "unreadable", "not a readable .xlsx workbook").write_bytes(os.urandom(4096))
+    docx = io.BytesIO()
+    with zipfile.ZipFile(docx, "w") as archive:
+        archive.writestr("word/document.xml", "<w:document/>")
+    reject("word-renamed.xlsx", "unreadable", "not a readable .xlsx workbook").write_bytes(docx.getvalue())
+    ole_file(reject("password.xlsx", "encrypted", "the workbook is protected by a password"),
+             ["EncryptionInfo", "EncryptedPackage"])
+    ole_file(reject("old-excel.xlsx", "legacy_xls", "the file is an old Excel 97-2003 workbook"), ["Workbook"])
+    ole_file(reject("bao-cao.xls", "unsupported_format", "a .xls file is not read: save it as .xlsx"), ["Workbook"])
+    workbook(reject("macro.xlsm", "unsupported_format", "a .xlsm file is not read: save it as .xlsx"))
+    workbook(reject(".hidden.xlsx", "hidden_file", "the file name starts with a dot"))
+    reject("._05086.xlsx", "hidden_file", "the file name starts with a dot").write_bytes(b"\x00\x05\x16\x07" + b"\x00" * 80)
+    broken_xml = workbook(reject("broken-xml.xlsx", "unreadable", "not a readable .xlsx workbook"))
+    rezip(broken_xml, {"xl/workbook.xml": b"<workbook><sheets><sheet name="})
+    workbook(reject("no-template.xlsx", "no_template_sheet", "no sheet of the submission template found"),
+             edit=only_a_helper_sheet)
+    workbook(reject("copied-sheet.xlsx", "duplicate_sheet",
+                    "two sheets could be 'Dự án đầu tư' (investment): 'Dự án đầu tư' and 'Dự án đầu tư (2)'"),
+             edit=lambda b: setattr(b.copy_worksheet(b["Dự án đầu tư"]), "title", "Dự án đầu tư (2)"))
+    reject("nul.investment.csv", "malformed_csv", "the CSV holds NUL characters").write_bytes(
+        (CSV_HEADER + "05068,P3,Cầu\x00,bridge,ongoing\n").encode())
+    reject("unknown.csv", "unknown_table", "cannot tell which table the CSV holds").write_text(CSV_HEADER, encoding="utf-8")
+    reject("blank.investment.csv", "no_header", "sheet 'blank.investment.csv': no header row").write_text(
+        "\n\n\n", encoding="utf-8")
+    reject("utf16.investment.csv", "not_utf8", "the CSV is not UTF-8").write_bytes(
+        (CSV_HEADER + "05068,P4,Cầu,bridge,ongoing\n").encode("utf-16"))  # Excel's 'Unicode Text'
+    reject("long.investment.csv", "too_many_rows", "the CSV has 250,001 rows").write_text(
+        CSV_HEADER + ",\n" * 250_000, encoding="utf-8")
+    os.mkfifo(reject("pipe.investment.csv", "not_a_file", "not a regular file"))
+    missing = workbook(reject("missing-part.xlsx", "read_failed", "the file could not be read"))
+    source = zipfile.ZipFile(io.BytesIO(missing.read_bytes()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:  # the sheets' parts left out
+        for info in source.infolist():
+            if not info.filename.startswith("xl/worksheets/"):
+                archive.writestr(info, source.read(info.filename))
+    missing.write_bytes(out.getvalue())
+    name = os.fsdecode(b"bao-cao-x\xe3-\xff.xlsx")  # cp1258 bytes in a name, as an old zip leaves them
+    workbook(folder / name)
+
+    # --- links out of raw/ -------------------------------------------------------------
+    target = workbook(outside / "05086-on-the-desktop.xlsx")
+    reject("linked.xlsx", "outside_raw", "a link to a file outside raw/").symlink_to(target)
+    reject("dangling.xlsx", "broken_link", "a link to a file that does not exist").symlink_to(outside / "gone.xlsx")
+
+
+IGNORED = {  # path under raw/ -> (period, reason)
+    f"submissions/{PERIOD}/~$05068-nam-thuong.xlsx": (PERIOD, "a lock or system file of Office or the operating system"),
+    f"submissions/{PERIOD}/.DS_Store": (PERIOD, "a lock or system file of Office or the operating system"),
+    f"submissions/{PERIOD}/.~lock.05080-sao-bay.xlsx#": (PERIOD, "a lock or system file of Office or the operating system"),
+    f"submissions/{PERIOD}/Thumbs.db": (PERIOD, "a lock or system file of Office or the operating system"),
+    f"submissions/{PERIOD}/cong-van.pdf": (PERIOD, "not a submission: only .xlsx and .csv are read (.pdf)"),
+    f"submissions/{PERIOD}/linked-folder": (PERIOD, "a link to a folder, not followed"),
+    "submissions/2019-Q4": (None, "not a quarter of the calendar (2021-Q1..2030-Q4); 1 file not read"),
+    "submissions/2030-Q4": (None, "2030-Q4 has not begun; 1 file not read"),
+    "submissions/quy-1": (None, "not a quarter of the calendar (2021-Q1..2030-Q4); 1 file not read"),
+    "submissions/loose.xlsx": (None, "not under a quarter folder such as 2024-Q1"),
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    raw = copy_sample(tmp_path_factory.mktemp("raw"), [PERIOD], communes=GOOD)
+    outside = tmp_path_factory.mktemp("desktop")
+    folder = raw / "submissions" / PERIOD
+    hostile(folder, outside)
+    (folder / "~$05068-nam-thuong.xlsx").write_bytes(b"\x00" * 165)
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (folder / ".~lock.05080-sao-bay.xlsx#").write_text(",Cán bộ xã,may-tinh,01.04.2024 08:00,file:///C:/;", encoding="utf-8")
+    (folder / "Thumbs.db").write_bytes(OLE)
+    (folder / "cong-van.pdf").write_bytes(b"%PDF-1.4\n")
+    (folder / "linked-folder").symlink_to(outside, target_is_directory=True)
+    for quarter in ("2019-Q4", "2030-Q4", "quy-1"):
+        (raw / "submissions" / quarter).mkdir()
+        workbook(raw / "submissions" / quarter / "05086.xlsx")
+    workbook(raw / "submissions" / "loose.xlsx")
+    database = raw.parent / "hostile.duckdb"
+    result = build_warehouse(raw, database, [PERIOD])
+    with duckdb.connect(str(database), read_only=True) as conn:
+        yield raw, result, conn
+
+
+def test_the_corpus_is_large(corpus):
+    assert len(REJECTED) + len(IGNORED) >= 40
+
+
+def test_the_run_succeeds(corpus):
+    _, result, _ = corpus
+    assert result.success
+
+
+@pytest.mark.parametrize("name", sorted(REJECTED))
+def test_each_hostile_file_is_taken_out_whole_with_its_reason(corpus, name):
+    _, _, conn = corpus
+    rule, message = REJECTED[name]
+    rows = conn.execute(
+        "SELECT rule, message_en, message_vi FROM quarantine.source_file WHERE period = ? AND source_file = ?",
+        [PERIOD, f"submissions/{PERIOD}/{name}"],
+    ).fetchall()
+    assert len(rows) == 1, rows
+    assert rows[0][0] == rule
+    assert rows[0][1].startswith(message), rows[0][1]
+    assert rows[0][2]  # a Vietnamese reason for the officer
+
+
+def test_every_file_of_the_quarter_is_accounted_for(corpus):
+    """Every entry of the quarter folder is either read, rejected with its reason or listed as
+    ignored; the run's file log names each, and nothing else."""
+    raw, _, conn = corpus
+    logged = {r[0] for r in conn.execute("SELECT source_file FROM raw.source_file WHERE period = ?", [PERIOD]).fetchall()}
+    good = {f"submissions/{PERIOD}/{p.name}" for p in (raw / "submissions" / PERIOD).glob("0*.xlsx")}
+    assert len(good) == len(GOOD)
+    assert logged == good | {f"submissions/{PERIOD}/{n}" for n in REJECTED}
+    on_disk = {os.fsencode(p.name).decode("utf-8", "replace") for p in (raw / "submissions" / PERIOD).iterdir()}
+    ignored_here = {Path(p).name for p, (period, _) in IGNORED.items() if period == PERIOD}
+    assert on_disk == {Path(p).name for p in logged} | ignored_here
+
+
+def test_what_is_no_submission_is_listed_as_ignored_with_its_reason(corpus):
+    _, result, _ = corpus
+    (materialization,) = [m for m in result.asset_materializations_for_node("raw_submissions")
+                          if m.asset_key.path == ["raw", "source_file"]]
+    metadata = materialization.metadata
+    assert metadata["files_ignored"].value == len(IGNORED)
+    listed = metadata["ignored"].value.splitlines()
+    assert sorted(listed) == sorted(f"- `{path}` ({period or 'no quarter'}): {reason}" for path, (period, reason) in IGNORED.items())
+    assert metadata["files_rejected"].value == len(REJECTED)
+
+
+def test_the_good_communes_are_published_with_every_row(corpus):
+    """The three good files' rows, as the reader reads them from the sample, all reach core."""
+    raw, _, conn = corpus
+    communes = {r[0] for r in conn.execute(
+        "SELECT commune_code FROM core.fact_commune_status WHERE period = ?", [PERIOD]).fetchall()}
+    assert communes == set(GOOD)
+    for code in GOOD:
+        (path,) = (raw / "submissions" / PERIOD).glob(f"{code}*.xlsx")
+        parsed = read_submission_file(path)
+        expected = len([1 for _, v in parsed.tables["investment"].rows if v["project_code"]])
+        published = conn.execute(
+            "SELECT count(*) FROM core.fact_investment WHERE period = ? AND commune_code = ?", [PERIOD, code]).fetchone()[0]
+        assert published == expected > 0
+    lost = conn.execute(
+        "SELECT count(*) FROM core.row_reconciliation WHERE period = ? "
+        "AND rows_read <> rows_published + rows_quarantined + rows_superseded", [PERIOD]).fetchone()[0]
+    assert lost == 0
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (rule, _) in REJECTED.items() if rule not in ("outside_raw", "broken_link")))
+def test_ntm_validate_gives_the_same_reason_without_a_traceback(corpus, name):
+    """`ntm validate` on the file (a link out of raw/ is the pipeline's rule alone: validate
+    reads the file it is given) says the run's reason and exits 1."""
+    raw, _, _ = corpus
+    folder = raw / "submissions" / PERIOD
+    path = folder / name if (folder / name).exists() else next(p for p in folder.iterdir() if "\ufffd" in os.fsencode(
+        p.name).decode("utf-8", "replace"))
+    lines: list[str] = []
+    assert validate_files([path], lang="en", period=PERIOD, out=lines.append) == 1
+    text = "\n".join(lines)
+    assert REJECTED[name][1] in text, text
+    assert "Traceback" not in text
+
+
+def test_the_limits_are_configurable(tmp_path, monkeypatch):
+    path = workbook(tmp_path / "05086.xlsx")
+    assert read_submission_file(path).error is None
+    monkeypatch.setenv("NTM_MAX_ROWS", "10")
+    error = read_submission_file(path).error
+    assert error.code == "too_many_rows" and "(NTM_MAX_ROWS)" in error.message_en
+    monkeypatch.setenv("NTM_MAX_ROWS", "1000")
+    monkeypatch.setenv("NTM_MAX_UNZIPPED_MB", "0.01")
+    assert read_submission_file(path).error.code == "too_large_unzipped"
