@@ -28,6 +28,7 @@ from ntm_pipeline.partitions import parse_period
 from ntm_pipeline.reference import read_reference_csv
 from ntm_pipeline.report.charts import bar_chart, line_chart
 from ntm_pipeline.report.numbers import billion_vnd, count, vi_fixed, vi_number
+from ntm_pipeline.report.text import inline, printable
 from ntm_pipeline.warehouse import MACROS_SQL, bind, read_sql
 
 SQL = Path(__file__).parent / "sql"
@@ -685,7 +686,7 @@ def _cell(value) -> str:
         return vi_number(value)
     if hasattr(value, "strftime"):
         return value.strftime("%d/%m/%Y")
-    return str(value)
+    return inline(value)
 
 
 MARKDOWN_ALIGN = {"l": ":---", "r": "---:", "c": ":---:"}
@@ -698,19 +699,19 @@ def to_markdown(report: Report) -> str:
         kind = block[0]
         if kind == "header":
             header = block[1]
-            lines += [f"**{header.office}**", "", f"**{header.nation}**  ", f"**{header.motto}**", "",
-                      f"*{header.place_date}*", ""]
+            lines += [f"**{inline(header.office)}**", "", f"**{inline(header.nation)}**  ",
+                      f"**{inline(header.motto)}**", "", f"*{inline(header.place_date)}*", ""]
         elif kind == "h1":
-            lines += [f"# {block[1]}", ""]
+            lines += [f"# {inline(block[1])}", ""]
         elif kind == "h2":
-            lines += [f"## {block[1]}", ""]
+            lines += [f"## {inline(block[1])}", ""]
         elif kind == "p":
-            lines += [block[1], ""]
+            lines += [printable(block[1]), ""]
         elif kind == "table":
             table = block[1]
             if table.note:
-                lines += [f"*{table.note}*", ""]
-            lines.append("| " + " | ".join(table.headers) + " |")
+                lines += [f"*{inline(table.note)}*", ""]
+            lines.append("| " + " | ".join(inline(h).replace("|", "/") for h in table.headers) + " |")
             lines.append("|" + "".join(f"{MARKDOWN_ALIGN[a]}|" for a in table.alignments))
             lines += ["| " + " | ".join(_cell(v).replace("|", "/") for v in row) + " |" for row in table.rows]
             lines.append("")
@@ -719,10 +720,14 @@ def to_markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
+def _html(text) -> str:
+    return html.escape(printable(text))
+
+
 def to_html(report: Report) -> str:
     parts = [
         "<!DOCTYPE html>", '<html lang="vi"><head><meta charset="utf-8">',
-        f"<title>{html.escape(report.area_name)} {report.period}</title>",
+        f"<title>{_html(report.area_name)} {report.period}</title>",
         "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;line-height:1.5}"
         "table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #999;padding:.2rem .5rem}"
         "caption{caption-side:top;text-align:left;font-style:italic}"
@@ -734,17 +739,17 @@ def to_html(report: Report) -> str:
         kind = block[0]
         if kind == "header":
             header = block[1]
-            parts.append(f'<header class="doc-header"><div>{html.escape(header.office)}</div>'
-                         f"<div>{html.escape(header.nation)}<br><u>{html.escape(header.motto)}</u></div></header>")
-            parts.append(f'<p class="dated">{html.escape(header.place_date)}</p>')
+            parts.append(f'<header class="doc-header"><div>{_html(header.office)}</div>'
+                         f"<div>{_html(header.nation)}<br><u>{_html(header.motto)}</u></div></header>")
+            parts.append(f'<p class="dated">{_html(header.place_date)}</p>')
         elif kind in ("h1", "h2", "p"):
-            parts.append(f"<{kind}>{html.escape(block[1])}</{kind}>")
+            parts.append(f"<{kind}>{_html(block[1])}</{kind}>")
         elif kind == "table":
             table = block[1]
             align = [HTML_ALIGN[a] for a in table.alignments]
-            parts.append("<table>" + (f"<caption>{html.escape(table.note)}</caption>" if table.note else "") + "<tr>"
-                         + "".join(f'<th class="{a}">{html.escape(h)}</th>' for a, h in zip(align, table.headers)) + "</tr>")
-            parts += ["<tr>" + "".join(f'<td class="{a}">{html.escape(_cell(v))}</td>' for a, v in zip(align, row))
+            parts.append("<table>" + (f"<caption>{_html(table.note)}</caption>" if table.note else "") + "<tr>"
+                         + "".join(f'<th class="{a}">{_html(h)}</th>' for a, h in zip(align, table.headers)) + "</tr>")
+            parts += ["<tr>" + "".join(f'<td class="{a}">{_html(_cell(v))}</td>' for a, v in zip(align, row))
                       + "</tr>" for row in table.rows]
             parts.append("</table>")
         elif kind == "chart":
@@ -805,7 +810,7 @@ def to_workbook(report: Report):
                 cell.font = Font(bold=True, size=14 if block[0] == "h1" else 12)
     sheets = [summary]
     for table in report.tables:
-        sheet = workbook.create_sheet(table.title[:31])
+        sheet = workbook.create_sheet(inline(table.title)[:31])
         sheets.append(sheet)
         _set_text(sheet.cell(row=1, column=1), f"{table.title} - {report.area_name} - {report.period}")
         sheet["A1"].font = Font(bold=True, size=12)
@@ -838,13 +843,13 @@ def to_workbook(report: Report):
     summary.page_setup.fitToWidth = 1
     if header:
         for sheet in sheets:  # every printed page says who issued it and when ('&' is a code there)
-            sheet.oddHeader.left.text = header.office.replace("&", "&&")
-            sheet.oddHeader.right.text = header.place_date.replace("&", "&&")
+            sheet.oddHeader.left.text = inline(header.office).replace("&", "&&")
+            sheet.oddHeader.right.text = inline(header.place_date).replace("&", "&&")
     return workbook
 
 
 def _set_text(cell, text: str) -> None:
-    cell.value = text
+    cell.value = printable(text)  # openpyxl refuses a control character
     cell.data_type = "s"  # never a formula, whatever the first character
 
 

@@ -9,9 +9,16 @@ beside the Markdown; it prints and scales in any browser.
 
 from __future__ import annotations
 
-from html import escape
+from html import escape as _escape
 
 from ntm_pipeline.report.numbers import vi_number
+from ntm_pipeline.report.text import inline
+
+
+def escape(text) -> str:
+    """Text for SVG (XML): one line, no character XML cannot hold."""
+    return _escape(inline(text))
+
 
 WIDTH, HEIGHT = 720, 360
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 40, 110  # room for the title, the axis and slanted labels

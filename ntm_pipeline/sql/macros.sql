@@ -11,9 +11,11 @@ CREATE OR REPLACE TEMP MACRO text_key(x) AS trim(regexp_replace(regexp_replace(
     lower(strip_accents(replace(replace(CAST(x AS VARCHAR), 'đ', 'd'), 'Đ', 'D'))),
     '\(.*?\)', ' ', 'g'), '[^a-z0-9]+', '_', 'g'), '_');
 
--- Trim, fold runs of spaces (including no-break spaces) and compose to NFC.
-CREATE OR REPLACE TEMP MACRO clean_text(x) AS
-    nullif(trim(regexp_replace(nfc_normalize(CAST(x AS VARCHAR)), '[\s\x{00A0}]+', ' ', 'g')), '');
+-- Trim, fold runs of spaces (including no-break spaces) and compose to NFC. Control
+-- characters (a vertical tab, an ANSI colour escape pasted from a terminal) count as space:
+-- no report, workbook or page can hold them.
+CREATE OR REPLACE TEMP MACRO clean_text(x) AS nullif(trim(regexp_replace(nfc_normalize(CAST(x AS VARCHAR)),
+    '(\x1b\[[0-?]*[ -/]*[@-~]|[\s\x{00A0}\x00-\x1f\x7f-\x9f])+', ' ', 'g')), '');
 
 -- A label in one spelling: NFC, and the modern tone-mark placement on open syllables
 -- ("Hoà" -> "Hòa", "Thuỷ" -> "Thủy"), as the GSO list writes names.
@@ -35,14 +37,27 @@ CREATE OR REPLACE TEMP MACRO vn_label(x) AS
 CREATE OR REPLACE TEMP MACRO in_force(valid_from, valid_to, day) AS
     coalesce(valid_from, DATE '1900-01-01') <= day AND coalesce(valid_to, DATE '9999-12-31') >= day;
 
--- A number as typed: "46,5" and "46.5" are 46.5; "1.234,5" is 1234.5; blanks are NULL.
+-- A number as typed, on the Vietnamese convention (a dot groups thousands, a comma is the
+-- decimal mark) and the decimal point of a number cell: "46,5" and "46.5" are 46.5;
+-- "1.234,5" is 1234.5; "1.234.567" is 1234567 (two groups of three can only be thousands).
+-- NULL (a finding that names the cell: never a guess) when the text is:
+--   ambiguous: "1.234" and "1,234" (a thousands group or three decimals: 1234 or 1.234?);
+--   against the convention: "1,234.5", "1,234,567" (English separators), "1.23.4" (groups not of three);
+--   not a finite quantity: NaN, inf, -inf, or 1e12 or more in absolute value ("1e308");
+--   not a number at all. Blanks are NULL.
 -- Written without a subquery: staging types millions of values with it.
-CREATE OR REPLACE TEMP MACRO parse_decimal(x) AS TRY_CAST(CASE
-    WHEN contains(x, ',') AND contains(x, '.')
-        THEN replace(replace(regexp_replace(CAST(x AS VARCHAR), '[\s\x{00A0}]', '', 'g'), '.', ''), ',', '.')
-    WHEN contains(x, ',') THEN replace(regexp_replace(CAST(x AS VARCHAR), '[\s\x{00A0}]', '', 'g'), ',', '.')
-    ELSE regexp_replace(CAST(x AS VARCHAR), '[\s\x{00A0}]', '', 'g')
-END AS DOUBLE);
+CREATE OR REPLACE TEMP MACRO number_text(x) AS regexp_replace(CAST(x AS VARCHAR), '[\s\x{00A0}]', '', 'g');
+CREATE OR REPLACE TEMP MACRO parse_decimal(x) AS list_filter([TRY_CAST(CASE
+    -- ambiguous: one separator and exactly three digits after it, the first group not 0
+    WHEN regexp_full_match(number_text(x), '[+-]?[1-9]\d{0,2}[.,]\d{3}') THEN NULL
+    -- thousands dots, with or without a decimal comma
+    WHEN regexp_full_match(number_text(x), '[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?')
+        THEN replace(replace(number_text(x), '.', ''), ',', '.')
+    -- a decimal comma
+    WHEN regexp_full_match(number_text(x), '[+-]?(\d+,\d*|,\d+)') THEN replace(number_text(x), ',', '.')
+    -- a decimal point, as a number cell writes it (with an exponent for very small or large ones)
+    WHEN regexp_full_match(number_text(x), '[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?') THEN number_text(x)
+END AS DOUBLE)], lambda v: abs(v) < 1e12)[1];
 
 -- A whole number, or NULL when the text is not one.
 CREATE OR REPLACE TEMP MACRO parse_integer(x) AS
@@ -65,14 +80,20 @@ CREATE OR REPLACE TEMP MACRO parse_indicator(x) AS CASE
              || CAST(CAST(regexp_extract(clean_text(x), '[.,](\d{1,2})$', 1) AS INTEGER) AS VARCHAR)
 END;
 
--- A date as dd/mm/yyyy (also with - or .) or ISO yyyy-mm-dd.
-CREATE OR REPLACE TEMP MACRO parse_date(x) AS CAST(coalesce(
-    try_strptime(clean_text(x), '%d/%m/%Y'),
-    try_strptime(clean_text(x), '%Y-%m-%d'),
-    try_strptime(clean_text(x), '%d-%m-%Y'),
-    try_strptime(clean_text(x), '%d.%m.%Y'),
-    try_strptime(clean_text(x), '%Y-%m-%dT%H:%M:%S')
-) AS DATE);
+-- A date as dd/mm/yyyy (also with - or .) or ISO yyyy-mm-dd, a real day of a four-digit
+-- year from 1900 to 2099. NULL (a finding) otherwise: "15/03/22" (which century?), "31/02/2024",
+-- "15/03/0022"; never a year 0022 nor DuckDB's 'infinity'.
+CREATE OR REPLACE TEMP MACRO parse_date(x) AS CASE
+    WHEN regexp_full_match(clean_text(x),
+        '\d{1,2}[/.-]\d{1,2}[/.-](19|20)\d{2}|(19|20)\d{2}-\d{1,2}-\d{1,2}(T\d{2}:\d{2}:\d{2})?')
+    THEN CAST(coalesce(
+        try_strptime(clean_text(x), '%d/%m/%Y'),
+        try_strptime(clean_text(x), '%Y-%m-%d'),
+        try_strptime(clean_text(x), '%d-%m-%Y'),
+        try_strptime(clean_text(x), '%d.%m.%Y'),
+        try_strptime(clean_text(x), '%Y-%m-%dT%H:%M:%S')
+    ) AS DATE)
+END;
 
 -- Met / not met: x, đạt, 1, có, true mean met; blank, 0, không, chưa đạt, false mean not.
 CREATE OR REPLACE TEMP MACRO parse_met(x) AS CASE
