@@ -176,9 +176,10 @@ investment_ytd AS (
     GROUP BY ALL
 ),
 -- A completed project at the first quarter it was listed completed, as the units of each
--- era it counts for (completed before the reform, it is not completed again after).
+-- era it counts for (completed before the reform, it is not completed again after). A
+-- project is its commune's: two old communes merged into one may both have a project 'DA01'.
 first_completion AS (
-    SELECT m.to_era, m.to_code, p.project_code, min(c.quarter_no) AS completed_no,
+    SELECT m.to_era, m.to_code, m.from_code, p.project_code, min(c.quarter_no) AS completed_no,
            arg_min(m.weight, c.quarter_no) AS weight
     FROM investment AS i
     JOIN communes AS c USING (commune_quarter)

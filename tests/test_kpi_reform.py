@@ -319,3 +319,25 @@ def test_the_scorecard_names_units_of_their_quarter_and_the_next_title_valid_the
     assert rows[(NEW, "04978")] == ("Kim Bôi", "NTM_2021_2025", "ntm")
     assert rows[("2026-Q1", "04978")] == ("Kim Bôi", "NTM_2026_2030", "modern")
     assert (OLD, "04978") not in rows  # Thị trấn Bo is a town: no rural criteria
+
+
+def test_projects_of_two_merged_communes_are_two_projects_though_their_codes_are_alike(tmp_path):
+    """Project codes are each commune's own: Kim Lập's DA01 and Nam Thượng's DA01, both
+    completed in 2025-Q1, are two projects completed in Xã Hợp Kim's year to date of 2025-Q3."""
+    raw = tmp_path / "raw"
+    for code, name in (("05035", "Xã Kim Lập"), ("05068", "Xã Nam Thượng")):
+        tables = {"submission": [_header(code, name, "2025-Q1", "153", "17", 1, 1, "none")],
+                  **_details(code, "2025-Q1", 0, 100.0, 0)}
+        tables["investment"][0].update(project_code="DA01", status="completed")
+        _save(raw, "2025-Q1", code, tables)
+    tables = {"submission": [_header("05068", "Xã Hợp Kim", NEW, None, "25", 2, 2, "none")],
+              **_details("05068", NEW, 0, 50.0, 0)}
+    _save(raw, NEW, "05068", tables)
+    database = tmp_path / "ntm.duckdb"
+    assert build_warehouse(raw, database, ["2025-Q1", "2025-Q2", NEW]).success
+    with duckdb.connect(str(database), read_only=True) as conn:
+        completed = dict(conn.execute(
+            "SELECT period, value FROM mart.kpi_quarterly WHERE area_level = 'commune' AND area_code = '05068'"
+            " AND kpi_code = 'projects_completed_ytd'").fetchall())
+    # Nam Thượng's own in 2025-Q1 (and in Q2's year to date, not reported); both in Hợp Kim's year
+    assert completed == {"2025-Q1": 1, "2025-Q2": 1, NEW: 2}

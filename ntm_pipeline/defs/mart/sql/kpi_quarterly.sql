@@ -83,9 +83,10 @@ investment_ytd AS (
 -- A submission lists each project with its status at quarter end, so a completed project
 -- stays listed as completed quarter after quarter: it counts once, in the quarter it was
 -- first reported completed (a project completed in December is not completed again in
--- January, nor one completed before the reform again under the commune it became).
+-- January, nor one completed before the reform again under the commune it became). A
+-- project is its commune's: two old communes merged into one may both have a project 'DA01'.
 first_completion AS (
-    SELECT m.to_era AS admin_era, m.to_code AS commune_code, i.project_code,
+    SELECT m.to_era AS admin_era, m.to_code AS commune_code, m.from_code, i.project_code,
            min(i.period) AS completed_in, arg_min(m.weight, i.period) AS weight
     FROM core.fact_investment AS i
     JOIN core.dim_period AS d ON d.period = i.period
