@@ -338,3 +338,35 @@ def test_a_reused_code_loses_no_criterion_across_the_reform(sample_db):
     assert sample_db.execute(
         "SELECT count(*) FROM mart.commune_scorecard WHERE period = '2025-Q3' AND len(lost_since_last_quarter) > 0"
     ).fetchone()[0] == 0
+
+
+def test_04978_is_thi_tran_bo_in_2024_q4_and_xa_kim_boi_in_2025_q4_in_every_table(sample_db):
+    """From the sample's raw files through the pipeline: every table that places 04978 places
+    it as the unit of its quarter (district 153 and Hòa Bình 17, then no district and Phú Thọ 25)."""
+    units = {"2024-Q4": ("Thị trấn Bo", "153", "17"), "2025-Q4": ("Xã Kim Bôi", None, "25")}
+    short = {"Thị trấn Bo": "Bo", "Xã Kim Bôi": "Kim Bôi"}  # the GSO short name, without the unit type
+    placed = sample_db.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.columns"
+        " WHERE column_name = 'province_code' AND table_schema IN ('staging', 'core', 'mart')"
+        " AND table_name IN (SELECT table_name FROM information_schema.columns WHERE column_name = 'commune_code')"
+        " AND table_name IN (SELECT table_name FROM information_schema.columns WHERE column_name = 'period')"
+    ).fetchall()
+    assert len(placed) >= 8  # the submission, the facts and the marts that carry a commune's place
+    for (table,) in placed:
+        for period, (name, district, province) in units.items():
+            rows = set(sample_db.execute(
+                f"SELECT DISTINCT district_code, province_code FROM {table} WHERE period = ? AND commune_code = '04978'",
+                [period]).fetchall())
+            if table in ("core.fact_commune_status", "staging.submission"):
+                assert rows, (table, period)  # the sample reports 04978 in both quarters
+            assert rows <= {(district, province)}, (table, period, rows)
+    for table, column in (("staging.submission", "commune_full_name"), ("mart.commune_scorecard", "commune_name"),
+                          ("mart.ocop_register", "commune_name")):
+        for period, (name, _, _) in units.items():
+            names = {n for (n,) in sample_db.execute(
+                f"SELECT DISTINCT {column} FROM {table} WHERE period = ? AND commune_code = '04978'", [period]).fetchall()}
+            assert names <= {name, short[name]}, (table, period, names)
+    labels = dict(sample_db.execute(
+        "SELECT period, any_value(area_name) FROM mart.kpi_quarterly WHERE area_level = 'commune'"
+        " AND area_code = '04978' AND period IN ('2024-Q4', '2025-Q4') GROUP BY period").fetchall())
+    assert labels == {period: name for period, (name, _, _) in units.items()}
