@@ -7,6 +7,7 @@ them by the real pipeline."""
 
 import io
 import os
+import struct
 import zipfile
 from pathlib import Path
 
@@ -50,6 +51,20 @@ def rezip(path: Path, replace: dict[str, bytes]) -> None:
     path.write_bytes(out.getvalue())
 
 
+def lie_about_size(path: Path, member: str, size: int) -> None:
+    """The zip's headers declare `size` bytes for `member`, whatever it inflates to: a bomb
+    that passes a check of declared sizes."""
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<I", data, zipfile.ZipFile(path).getinfo(member).header_offset + 22, size)  # local header
+    entry = data.find(b"PK\x01\x02")
+    while entry != -1:  # the central directory's entries
+        length = struct.unpack_from("<H", data, entry + 28)[0]
+        if data[entry + 46: entry + 46 + length] == member.encode():
+            struct.pack_into("<I", data, entry + 24, size)
+        entry = data.find(b"PK\x01\x02", entry + 4)
+    path.write_bytes(bytes(data))
+
+
 def ole_file(path: Path, streams: list[str]) -> None:
     """An OLE compound file's header and a directory sector naming `streams` (UTF-16), as
     Office writes a password-protected .xlsx (EncryptionInfo, EncryptedPackage) or an .xls."""
@@ -65,6 +80,7 @@ REJECTED: dict[str, tuple[str, str]] = {
     "wide.xlsx": ("too_many_columns", "sheet 'Thông tin chung' spans 702 columns, over the limit of 256 (NTM_MAX_COLUMNS)"),
     "many-cells.xlsx": ("too_many_cells", "sheet 'Sản phẩm OCOP' spans 6,000,000 cells, over the limit of 5,000,000 (NTM_MAX_CELLS)"),
     "bomb.xlsx": ("zip_ratio", "the workbook inflates"),
+    "lying-bomb.xlsx": ("unreadable", "not a readable .xlsx workbook (Bad CRC-32 for file 'xl/sharedStrings.xml')"),
     "big-field.investment.csv": ("field_too_large", "a field of the CSV holds more text than a cell may"),
     "wide.investment.csv": ("too_many_columns", "the CSV has 300 columns"),
     "truncated.xlsx": ("unreadable", "not a readable .xlsx workbook"),
@@ -117,6 +133,9 @@ def hostile(folder: Path, outside: Path) -> None:
     bomb = workbook(reject("bomb.xlsx", "zip_ratio", "the workbook inflates"))
     strings = b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
     rezip(bomb, {"xl/sharedStrings.xml": strings + b"<si><t>NTM</t></si>" * 1_200_000 + b"</sst>"})
+    lying = workbook(reject("lying-bomb.xlsx", "unreadable", "not a readable .xlsx workbook"))
+    rezip(lying, {"xl/sharedStrings.xml": strings + b"<si><t>NTM</t></si>" * 1_200_000 + b"</sst>"})
+    lie_about_size(lying, "xl/sharedStrings.xml", 1000)
     big = "05068,P1,Đường " + "x" * 200_000 + ",road,ongoing\n"
     reject("big-field.investment.csv", "field_too_large", "a field of the CSV holds more text than a cell may").write_text(
         CSV_HEADER + big, encoding="utf-8")
@@ -300,3 +319,21 @@ def test_the_limits_are_configurable(tmp_path, monkeypatch):
     monkeypatch.setenv("NTM_MAX_ROWS", "1000")
     monkeypatch.setenv("NTM_MAX_UNZIPPED_MB", "0.01")
     assert read_submission_file(path).error.code == "too_large_unzipped"
+
+
+def test_the_ntm_command_refuses_the_worst_files_without_a_traceback(corpus):
+    """The console script itself, on the files that aborted the process or exhausted its
+    memory: exit status 1, each file's reason, nothing on stderr."""
+    import subprocess
+    import sys
+
+    raw, _, _ = corpus
+    folder = raw / "submissions" / PERIOD
+    names = ["xfd.xlsx", "z-column.xlsx", "bomb.xlsx", "lying-bomb.xlsx", "big-field.investment.csv", "password.xlsx"]
+    script = Path(sys.executable).with_name("ntm")
+    result = subprocess.run([str(script), "validate", "--lang", "en", *(str(folder / n) for n in names)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    for name in names:
+        assert REJECTED[name][1] in result.stdout

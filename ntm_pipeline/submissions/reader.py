@@ -11,6 +11,7 @@ settings.READER_LIMITS), and any other exception of one file is that file's reas
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import os
@@ -179,7 +180,20 @@ def _fill_merged_cells(grid: list[list[object]], merged) -> None:
 
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _HIDDEN_ROW = re.compile(rb'<row\b([^>]*?)\bhidden="(?:1|true)"([^>]*)>')
-_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"')
+# A cell's reference is its first attribute as Excel, LibreOffice and openpyxl write it; any
+# other order is looked for only when some cell's reference is not found so.
+_CELL_COLUMN, _CELL_ROW = re.compile(rb'<c r="([A-Z]{1,3})'), re.compile(rb'<c r="[A-Z]{1,3}(\d+)"')
+_ANY_CELL_COLUMN = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})')
+_ANY_CELL_ROW = re.compile(rb'<c\b[^>]*?\br="[A-Z]{1,3}(\d+)"')
+
+
+@functools.lru_cache(maxsize=256)
+def _table_of_sheet(name: str) -> SubmissionTable | None:
+    return table_for_name(name)
+# A cell with a formula: its attributes and content (<f>, and <v> when Excel computed it).
+_FORMULA_CELL = re.compile(rb'<c\b([^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*)>((?:(?!</c>).)*?<f\b(?:(?!</c>).)*?)</c>', re.S)
+_FORMULA_TEXT = re.compile(rb'<f\b[^>]*?(?:/>|>(.*?)</f>)', re.S)
+_VALUE = re.compile(rb'<v>(.*?)</v>', re.S)
 
 
 def _column_number(letters: bytes) -> int:
@@ -218,12 +232,33 @@ def _check_container(path: Path) -> None:
         )
 
 
-def _inspect_xlsx(path: Path, expected: tuple[SubmissionTable, ...]) -> dict[str, set[int]]:
+def _unusable_formulas(xml: bytes) -> dict[tuple[int, int], str]:
+    """(row, column) from 0 -> text, for each formula cell without a usable value: its stored
+    error (#DIV/0!, #REF!), or '=' and the formula when Excel never computed it (a file written
+    by a script). Calamine reads both as a blank, which a capital would count as 0."""
+    if b"<f" not in xml:
+        return {}
+    found = {}
+    for attributes, letters, row, content in _FORMULA_CELL.findall(xml):
+        value = _VALUE.search(content)
+        if b't="e"' in attributes and value:
+            text = value.group(1)
+        elif value is None or not (value.group(1).strip() or b't="str"' in attributes):  # "" computed is a blank
+            formula = _FORMULA_TEXT.search(content)
+            text = b"=" + (formula.group(1) or b"") if formula else b"="
+        else:
+            continue
+        found[int(row) - 1, _column_number(letters) - 1] = _unescape(text.decode("utf-8", errors="replace"))
+    return found
+
+
+def _inspect_xlsx(path: Path, expected: tuple[SubmissionTable, ...]) -> tuple[dict[str, set[int]], dict]:
     """Check a workbook against the limits before it is parsed, and read the rows hidden in
     each sheet (1-based; calamine does not say). The parts' sizes are those declared, then
     those actually inflated (a zip bomb may lie); each sheet of the `expected` tables is
     measured by its cells' references, as calamine will lay it out: a single cell at
-    XFD1048576 would make a grid of 17 billion cells."""
+    XFD1048576 would make a grid of 17 billion cells. Also returns each sheet's formula cells
+    without a usable value (`_unusable_formulas`)."""
     max_unzipped = reader_limit("max_unzipped_mb") * 1024 * 1024
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
@@ -250,11 +285,12 @@ def _inspect_xlsx(path: Path, expected: tuple[SubmissionTable, ...]) -> dict[str
                         raise _too_large("too_large_unzipped", "the workbook's shared strings inflate beyond the limit",
                                          "bảng chuỗi của tệp giải nén quá lớn", "max_unzipped_mb")
         hidden: dict[str, set[int]] = {}
+        formulas: dict[str, dict[tuple[int, int], str]] = {}
         for match in re.finditer(r'<sheet\b[^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', workbook):
             name = _unescape(match.group(1))
             target = targets.get(match.group(2), "")
             member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            if member not in names or table_for_name(name) not in expected:
+            if member not in names or _table_of_sheet(name) not in expected:
                 continue
             with archive.open(member) as handle:
                 xml = handle.read(int(budget) + 1)
@@ -264,16 +300,21 @@ def _inspect_xlsx(path: Path, expected: tuple[SubmissionTable, ...]) -> dict[str
                                  f"trang '{name}' giải nén quá lớn", "max_unzipped_mb")
             _check_extent(name, xml)
             hidden[name] = {int(m.group(1)) for m in (_ROW_NUMBER.search(a + b" " + b) for a, b in _HIDDEN_ROW.findall(xml)) if m}
-    return hidden
+            formulas[name] = _unusable_formulas(xml)
+    return hidden, formulas
 
 
 def _check_extent(sheet: str, xml: bytes) -> None:
     """The rows, columns and cells calamine would lay out for one sheet, from its XML."""
-    refs = _CELL_REF.findall(xml)
-    rows = max((int(r) for _, r in refs), default=0)
+    numbers = _CELL_ROW.findall(xml)
+    count = xml.count(b"<c ") + xml.count(b"<c>")
+    letters = _CELL_COLUMN.findall(xml) if len(numbers) == count else _ANY_CELL_COLUMN.findall(xml)
+    if len(numbers) != count:
+        numbers = _ANY_CELL_ROW.findall(xml)
+    rows = max(map(int, numbers), default=0)
     rows = max(rows, xml.count(b"<row ") + xml.count(b"<row>"))  # rows may omit their number; each still takes a line
-    columns = max((_column_number(c) for c in set(c for c, _ in refs)), default=0)
-    cells = max(rows * columns, xml.count(b"<c ") + xml.count(b"<c>"))
+    columns = max(map(_column_number, set(letters)), default=0)
+    cells = max(rows * columns, count)
     for name, value, en, vi in (
         ("max_rows", rows, "rows", "dòng"), ("max_columns", columns, "columns", "cột"), ("max_cells", cells, "cells", "ô"),
     ):
@@ -291,7 +332,7 @@ def _read_xlsx(path: Path, expected: tuple[SubmissionTable, ...] = SUBMISSION_TA
 
     _check_container(path)
     try:
-        hidden = _inspect_xlsx(path, expected)
+        hidden, formulas = _inspect_xlsx(path, expected)
         workbook = CalamineWorkbook.from_path(str(path))
     except SubmissionFileError:
         raise
@@ -301,7 +342,7 @@ def _read_xlsx(path: Path, expected: tuple[SubmissionTable, ...] = SUBMISSION_TA
         ) from exc
     tables: dict[str, ParsedTable] = {}
     for sheet_name in workbook.sheet_names:
-        table = table_for_name(sheet_name)
+        table = _table_of_sheet(sheet_name)
         if table not in expected:
             continue  # instructions, code lists and other helper sheets
         if table.name in tables:  # a copied sheet ('Dự án đầu tư (2)'): which one is meant cannot be told
@@ -315,6 +356,10 @@ def _read_xlsx(path: Path, expected: tuple[SubmissionTable, ...] = SUBMISSION_TA
         sheet = workbook.get_sheet_by_name(sheet_name)
         grid = sheet.to_python(skip_empty_area=False)
         _fill_merged_cells(grid, sheet.merged_cell_ranges)
+        for (r, c), text in formulas.get(sheet_name, {}).items():  # never a blank: staging cannot read it
+            if r < len(grid):
+                grid[r].extend([None] * (c + 1 - len(grid[r])))
+                grid[r][c] = text
         parsed = _parse_grid(table, sheet_name, grid, in_workbook=True)
         parsed.hidden_rows = hidden.get(sheet_name, set())
         tables[table.name] = parsed
