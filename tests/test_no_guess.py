@@ -3,6 +3,7 @@ finding naming its cell and what was expected, never a published value; text wit
 characters or a leading '=', '+', '-', '@' never breaks nor becomes a formula in a report."""
 
 import math
+import re
 import zipfile
 from xml.etree import ElementTree
 
@@ -80,8 +81,31 @@ HOSTILE_PROJECTS = {  # project code: (column, value as typed)
     "GT95": ("capital_enterprise", "1.234"),
     "GT96": ("capital_central_budget", "1,234"),
     "GT98": ("capital_total", "1e12"),
+    # formulas without a usable value: an error Excel stored, or none (a file written by a script)
+    "GT85": ("capital_people", "=1/0"),
+    "GT86": ("capital_credit", "=#REF!+1"),
+    "GT87": ("capital_integrated", "=SUM(F4:G4)"),
 }
-SHOWN = {"GT93": str(int(1e308))}  # the reader writes a whole float out in digits
+SHOWN = {"GT93": str(int(1e308)),  # the reader writes a whole float out in digits
+         "GT85": "#DIV/0!", "GT86": "#REF!"}
+STORED_ERRORS = {b"1/0": b"#DIV/0!", b"#REF!+1": b"#REF!"}
+
+
+def _store_errors(path):
+    """The workbook as Excel saves it after computing: these formulas' stored values are errors."""
+    with zipfile.ZipFile(path) as archive:
+        parts = {n: archive.read(n) for n in archive.namelist()}
+    for name, xml in parts.items():
+        if name.startswith("xl/worksheets/"):
+            for formula, error in STORED_ERRORS.items():
+                xml = re.sub(rb'<c r="([A-Z]+\d+)"><f>' + re.escape(formula) + rb'</f><v\s*/>|<c r="([A-Z]+\d+)"><f>'
+                             + re.escape(formula) + rb"</f><v></v>",
+                             lambda m: b'<c r="' + (m.group(1) or m.group(2)) + b'" t="e"><f>' + formula + b"</f><v>"
+                             + error + b"</v>", xml)
+            parts[name] = xml
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +132,7 @@ def hostile(tmp_path_factory):
          "issue_date": "15/01/2024", "expiry_date": "14/01/2026"},
     ]
     save_reproducibly(build_workbook(tables, title="BÁO CÁO QUÝ I/2024"), folder / "05083-my-hoa.xlsx")
+    _store_errors(folder / "05083-my-hoa.xlsx")
 
     tables, _ = sample.submission(units["05068"], I)
     for row in tables["ocop_product"]:
