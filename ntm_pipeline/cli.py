@@ -1,4 +1,5 @@
-"""The `ntm` command: `ntm run` builds the warehouse, `ntm validate` checks submission files
+"""The `ntm` command: `ntm run` builds the warehouse (one run at a time), `ntm doctor` repairs
+what a killed run left, `ntm validate` checks submission files
 before they are sent, `ntm report` writes a quarterly report, `ntm sample` rewrites the
 sample, `ntm docs` refreshes docs/.
 
@@ -40,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = command("run", help="materialise every asset for every quarter found in raw/")
     run.add_argument("--period", action="append", help="only these quarters, e.g. 2024-Q1 (repeatable)")
+    run.add_argument("--wait", action="store_true", help="when another run is writing the warehouse, wait for "
+                     "it to end (without it: exit status 75 at once)")
+    doctor = command("doctor", help="report what a killed run left (runs still STARTED, held pool slots, leftover "
+                     "files); --repair repairs it, as every `ntm run` does first")
+    doctor.add_argument("--repair", action="store_true", help="mark dead runs failed, free their pool slots, "
+                        "delete leftover files")
     command("sample", help="regenerate the Kim Bôi sample and the blank template in raw/")
     synthetic = command(
         "synthetic", help="write synthetic submissions for any provinces and quarters (the benchmark's country)"
@@ -183,10 +190,14 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         paths = write_sample(raw_dir())
         print(f"wrote {len(paths)} files under {raw_dir()}")
         return 0
+    if args.command == "doctor":
+        from ntm_pipeline.run import doctor
+
+        return doctor(repair=args.repair)
     from ntm_pipeline.run import run_all
 
     periods = [quarter_option(sub, "--period", p) for p in args.period] if args.period else None
-    return run_all(periods)
+    return run_all(periods, wait=args.wait)
 
 
 if __name__ == "__main__":

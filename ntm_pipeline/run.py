@@ -5,20 +5,37 @@ one partition range (each partitioned asset has a single-run backfill policy), s
 costs no process start-up. The run is recorded in the repo's Dagster instance
 (DAGSTER_HOME) with its partition range, so `make dev` shows it under that job. A Dagster
 logger prints each step as it starts and ends, with the rows it wrote.
+
+One writer, and no manual repair after a crash (docs/operations.md, docs/reliability.md):
+`ntm run` holds an exclusive lock on `<warehouse>.run.lock` for its whole length (the kernel
+drops it when the process dies, kill -9 included); a second `ntm run` exits with
+RUN_IN_PROGRESS, or waits with --wait. Holding the lock, it first repairs what a dead run
+left in the instance: runs still STARTED whose process is gone are marked failed and their
+`duckdb` pool slots freed (Dagster's run monitoring cannot see an in-process run die).
+`ntm doctor` reports the same and repairs it with --repair.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
+import socket
 import sys
 import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
 
 import dagster as dg
 
 from ntm_pipeline import settings
 
 JOB = "quarter_job"
+# Exit status of `ntm run` when another run holds the warehouse: EX_TEMPFAIL, "try again later".
+RUN_IN_PROGRESS = 75
+# Tags of a run started by this process: how a later process tells whether it is still alive.
+PID_TAG, HOST_TAG = "ntm/pid", "ntm/host"
 
 
 def materialize_periods(
@@ -48,6 +65,8 @@ def materialize_periods(
         tags={
             "dagster/asset_partition_range_start": periods[0],
             "dagster/asset_partition_range_end": periods[-1],
+            PID_TAG: str(os.getpid()),
+            HOST_TAG: socket.gethostname(),
         },
         raise_on_error=False,
     )
@@ -146,11 +165,243 @@ def quarter_span(periods: list[str]) -> list[str]:
     return QUARTERS[QUARTERS.index(min(periods)) : QUARTERS.index(max(periods)) + 1]  # 'YYYY-Qn' sorts as it reads
 
 
-def run_all(periods: list[str] | None = None, out=None) -> int:
+def lock_path() -> Path:
+    """The run lock beside the warehouse: one `ntm run` (or `ntm doctor --repair`) at a time."""
+    warehouse = settings.warehouse_path()
+    return warehouse.with_name(warehouse.name + ".run.lock")
+
+
+class RunLock:
+    """An exclusive flock(2) on lock_path(), held while a run writes. The kernel releases it
+    when the holder exits in any way, so a killed run never leaves it held; the file itself
+    stays, and only says who held it last (pid, host, time)."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path or lock_path()
+        self._file = None
+
+    def acquire(self, wait: bool = False) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        file = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            file.close()
+            return False
+        file.truncate(0)
+        file.write(f"pid {os.getpid()} on {socket.gethostname()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n")
+        file.flush()
+        self._file = file
+        return True
+
+    def holder(self) -> str:
+        """Who holds (or last held) the lock, as its holder wrote it."""
+        try:
+            return self.path.read_text(encoding="utf-8").strip() or "unknown"
+        except OSError:
+            return "unknown"
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing the descriptor drops the flock
+            self._file = None
+
+    def __enter__(self) -> RunLock:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _process_start(pid: int) -> float | None:
+    """When process `pid` started (epoch seconds), from /proc; None where /proc cannot say."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, StopIteration, ValueError):
+        return None
+
+
+def process_alive(pid: int, since: float | None = None) -> bool:
+    """Whether process `pid` still runs and is the one that started at or before `since`
+    (a pid reused after a reboot is another process). A zombie is dead."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state in ("Z", "X"):
+            return False
+    except (OSError, IndexError):
+        return True
+    started = _process_start(pid)
+    return not (since is not None and started is not None and started > since + 2)
+
+
+@dataclass
+class StaleRun:
+    run_id: str
+    status: str
+    pid: int | None
+    reason: str
+
+
+def _run_worker(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[int | None, str | None]:
+    """The pid and host of the process executing `run`: its ntm tags (`ntm run`, the tests), or
+    the engine event a daemon-launched run worker logs first ("Started process for run (pid: N)")."""
+    if PID_TAG in run.tags:
+        return int(run.tags[PID_TAG]), run.tags.get(HOST_TAG)
+    for record in instance.get_records_for_run(
+            run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, limit=20).records:
+        data = record.event_log_entry.dagster_event.event_specific_data
+        pid = getattr(data, "metadata", {}).get("pid") if data is not None else None
+        if pid is not None:
+            return int(pid.value), None
+    return None, None
+
+
+def stale_runs(instance: dg.DagsterInstance) -> list[StaleRun]:
+    """Runs the instance shows in progress (STARTING, STARTED, CANCELING) whose process has
+    ended: killed, out of memory, a power cut. A run whose process cannot be found out
+    (a launch the daemon's run monitoring is still timing) is left alone. Runs of another
+    host are left alone: the instance is assumed to be one machine's (deploy/README.md)."""
+    here = socket.gethostname()
+    stale = []
+    for record in instance.get_run_records(filters=dg.RunsFilter(statuses=[
+            dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING])):
+        run = record.dagster_run
+        pid, host = _run_worker(instance, run)
+        if pid is None or (host is not None and host != here):
+            continue
+        if not process_alive(pid, since=record.start_time):  # its worker was up when the run started
+            stale.append(StaleRun(run.run_id, run.status.value, pid,
+                                  f"its process (pid {pid}) ended without finishing the run"))
+    return stale
+
+
+def held_slots(instance: dg.DagsterInstance, dead: set[str] = frozenset()) -> dict[str, list[str]]:
+    """Pool slots (and queued claims) held by runs that are finished, or in `dead`: run id ->
+    the pools' steps it holds. Such a slot is never given back, and blocks the pool for good."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return {}
+    held: dict[str, list[str]] = {}
+    for pool in sorted(storage.get_concurrency_keys()):
+        info = storage.get_concurrency_info(pool)
+        for run_id, step in [(s.run_id, s.step_key) for s in info.claimed_slots] + [
+                (s.run_id, s.step_key) for s in info.pending_steps]:
+            record = instance.get_run_record_by_id(run_id)
+            if record is None or record.dagster_run.is_finished or run_id in dead:
+                held.setdefault(run_id, [])
+                if f"{pool}: {step}" not in held[run_id]:  # a claimed slot is also a pending step
+                    held[run_id].append(f"{pool}: {step}")
+    return held
+
+
+def leftover_files() -> list[Path]:
+    """Files a killed process leaves half-written: DuckDB's spill folder beside the warehouse
+    and the report writer's staged manifests (*.tmp). Never the WAL: it holds committed data."""
+    warehouse = settings.warehouse_path()
+    spill = warehouse.with_name(warehouse.name + ".tmp")
+    found = sorted(p for p in spill.rglob("*") if p.is_file()) if spill.is_dir() else []
+    reports = settings.reports_dir()
+    return found + (sorted(reports.rglob("*.tmp")) if reports.is_dir() else [])
+
+
+def _in_progress(instance: dg.DagsterInstance) -> set[str]:
+    return {r.dagster_run.run_id for r in instance.get_run_records(filters=dg.RunsFilter(statuses=[
+        dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]))}
+
+
+def recover(instance: dg.DagsterInstance, out) -> int:
+    """Repair what dead runs left: mark them failed, free the slots of finished runs, delete
+    leftover files (only when no run is in progress: a live run's files are in use). Call it
+    holding the RunLock. Returns the number of things repaired."""
+    repaired = 0
+    for run in stale_runs(instance):
+        dagster_run = instance.get_run_by_id(run.run_id)
+        instance.report_run_failed(dagster_run, message=f"Marked failed by ntm: {run.reason} "
+                                   "(killed, out of memory or a power cut).")
+        out(f"run {run.run_id[:8]} was {run.status}, but {run.reason}: marked failed")
+        repaired += 1
+    for run_id, slots in held_slots(instance).items():
+        instance.event_log_storage.free_concurrency_slots_for_run(run_id)
+        out(f"run {run_id[:8]} no longer runs but held the pool slot{'s' if len(slots) > 1 else ''} "
+            f"of {', '.join(slots)}: freed")
+        repaired += 1
+    for path in [] if _in_progress(instance) else leftover_files():
+        path.unlink(missing_ok=True)
+        out(f"removed leftover file {path}")
+        repaired += 1
+    return repaired
+
+
+def doctor(repair: bool = False, out=None) -> int:
+    """`ntm doctor`: what a crash left (runs still STARTED with no process, pool slots of
+    finished runs, leftover files), repaired with `repair`. Exit 0 when nothing is left (or all
+    was repaired), 1 when something is left, RUN_IN_PROGRESS when a run holds the lock."""
+    out = out or (lambda line: print(line, flush=True))
+    instance = _home_instance()
+    lock = RunLock()
+    if repair:
+        if not lock.acquire(wait=False):
+            out(f"a run is in progress ({lock.holder()}): nothing repaired; try again when it ends")
+            return RUN_IN_PROGRESS
+        with lock:
+            repaired = recover(instance, out)
+        out(f"repaired {repaired} thing{'s' if repaired != 1 else ''}" if repaired else "nothing to repair")
+        return 0
+    running = not lock.acquire(wait=False)
+    if running:
+        out(f"a run is in progress: {lock.holder()}")
+    lock.release()
+    found = 0
+    stale = stale_runs(instance)
+    for run in stale:
+        out(f"stale run {run.run_id}: {run.status}, but {run.reason}")
+        found += 1
+    for run_id, slots in held_slots(instance, {run.run_id for run in stale}).items():
+        out(f"pool slots held by {'dead' if run_id in {r.run_id for r in stale} else 'finished'} run {run_id}: "
+            f"{', '.join(slots)}")
+        found += 1
+    live = _in_progress(instance) - {run.run_id for run in stale}
+    for path in [] if running or live else leftover_files():  # a live run's files are in use
+        out(f"leftover file {path}")
+        found += 1
+    if found:
+        out(f"{found} thing{'s' if found != 1 else ''} left by a crash: `ntm doctor --repair` repairs "
+            "them (and every `ntm run` does first)")
+        return 1
+    out("nothing left by a crash" + (" (a run is in progress)" if running else ""))
+    return 0
+
+
+def run_all(periods: list[str] | None = None, out=None, wait: bool = False) -> int:
+    """`ntm run`: holding the run lock, repair what a crashed run left, then run."""
+    out = out or (lambda line: print(line, flush=True))
+    lock = RunLock()
+    if not lock.acquire(wait=False):
+        if not wait:
+            out(f"ntm run: another run is writing {settings.warehouse_path()} ({lock.holder()}); "
+                "nothing done. Run again when it ends, or with --wait to wait for it")
+            return RUN_IN_PROGRESS
+        out(f"ntm run: waiting for the run in progress ({lock.holder()}) to end")
+        lock.acquire(wait=True)
+    with lock:
+        instance = _home_instance()
+        recover(instance, out)
+        return _run(periods, out, instance)
+
+
+def _run(periods: list[str] | None, out, instance: dg.DagsterInstance) -> int:
     from ntm_pipeline.submissions.reader import discover_periods
     from ntm_pipeline.summary import print_summary
 
-    out = out or (lambda line: print(line, flush=True))
     found = discover_periods(settings.raw_dir())
     periods = periods or found
     if not periods:
@@ -176,7 +427,7 @@ def run_all(periods: list[str] | None = None, out=None) -> int:
     # traceback is kept in the run's event log (the Dagster UI), not printed.
     # Resources from the environment now, not as it was when the definitions were imported.
     result = materialize_periods(
-        periods, _home_instance(), resources=default_resources(), log_level="CRITICAL", progress=progress)
+        periods, instance, resources=default_resources(), log_level="CRITICAL", progress=progress)
     print_summary(result, periods, time.perf_counter() - started, out=out)
     return 0 if result.success else 1
 

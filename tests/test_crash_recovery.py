@@ -1,0 +1,190 @@
+"""A run killed with SIGKILL at any step (an OOM kill, a power cut) leaves nothing that a
+person must repair: the next plain `ntm run` marks the dead run failed, frees its `duckdb`
+pool slot, finishes, and the warehouse is the one a clean run builds. `ntm doctor` reports
+what a kill left and `ntm doctor --repair` repairs it.
+
+Real processes (`ntm run` in subprocesses, killed with os.kill) on a copy of three communes
+of one quarter, each with its own warehouse, Dagster instance and reports folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from conftest import copy_sample
+from ntm_pipeline.settings import PROJECT_ROOT
+from ntm_pipeline.warehouse import SCHEMAS
+
+pytestmark = pytest.mark.slow  # pipeline runs in processes of their own
+
+NTM = str(PROJECT_ROOT / ".venv" / "bin" / "ntm")
+PERIOD, COMMUNES = "2024-Q1", ["04978", "04984", "04987"]
+# Columns that differ between two runs of the same files by design.
+RUN_COLUMNS = {"run_id", "loaded_at"}
+# Where the runs are killed: during raw, staging, a fact, a mart and the report.
+MOMENTS = ["raw_submissions", "staging.investment", "core.fact_investment", "mart.kpi_quarterly",
+           "mart.quarterly_report"]
+
+
+class Ntm:
+    """An `ntm` command in a process of its own, its output collected line by line."""
+
+    def __init__(self, env: dict, *args: str):
+        self.lines: list[str] = []
+        self.process = subprocess.Popen([NTM, *args], env=env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 150) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines):
+            assert self.process.poll() is None, f"ended before {text!r}:\n{self.output[-3000:]}"
+            assert time.monotonic() < deadline, f"no {text!r} in {timeout} s:\n{self.output[-3000:]}"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()  # reaped: no zombie left to look alive
+        self._reader.join(10)
+
+    def finish(self, timeout: float = 300) -> int:
+        code = self.process.wait(timeout)
+        self._reader.join(10)
+        return code
+
+
+@pytest.fixture
+def ntm():
+    """Starts `ntm` processes, and kills any still running when the test ends (a failed
+    assertion leaves no run behind, waiting on a pool)."""
+    started: list[Ntm] = []
+
+    def start(env: dict, *args: str) -> Ntm:
+        started.append(Ntm(env, *args))
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.process.poll() is None:
+            process.kill()
+
+
+def ntm_env(root: Path, raw: Path) -> dict:
+    """An environment of its own under `root`: warehouse, Dagster instance, reports."""
+    home = root / "dagster_home"
+    home.mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    return {**os.environ, "DAGSTER_HOME": str(home), "NTM_WAREHOUSE": str(root / "ntm.duckdb"),
+            "NTM_RAW_DIR": str(raw), "NTM_REPORTS_DIR": str(root / "reports"), "GX_ANALYTICS_ENABLED": "false"}
+
+
+def instance_of(env: dict) -> dg.DagsterInstance:
+    return dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
+
+
+def run_status(env: dict, run_prefix: str) -> dg.DagsterRunStatus:
+    with instance_of(env) as instance:
+        [run] = [r for r in instance.get_runs() if r.run_id.startswith(run_prefix)]
+        return run.status
+
+
+def claimed_slots(env: dict) -> list[tuple[str, str]]:
+    with instance_of(env) as instance:
+        info = instance.event_log_storage.get_concurrency_info("duckdb")
+        return sorted((s.run_id[:8], s.step_key) for s in info.claimed_slots)
+
+
+def run_id_of(ntm: Ntm) -> str:
+    """The 8 first characters of the run's id, from its `run xxxxxxxx started` line."""
+    [line] = [line for line in ntm.lines if line.strip().endswith("started") and " run " in line]
+    return line.split(" run ")[1].split()[0]
+
+
+def tables(database: Path) -> dict[str, list[tuple]]:
+    """Every table of the warehouse's layers, its rows sorted, without the run's own columns."""
+    with duckdb.connect(str(database), read_only=True) as conn:
+        names = conn.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_schema IN (SELECT unnest(?::VARCHAR[])) ORDER BY 1", [list(SCHEMAS)]).fetchall()
+        contents = {}
+        for (name,) in names:
+            schema, table = name.split(".")
+            columns = [c for (c,) in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+                "ORDER BY ordinal_position", [schema, table]).fetchall() if c not in RUN_COLUMNS]
+            # identifiers from the catalogue, never from data
+            select = ", ".join(f'"{c}"' for c in columns)
+            contents[name] = sorted(conn.execute(f"SELECT {select} FROM {schema}.{table}").fetchall(), key=repr)
+        return contents
+
+
+def test_kill_at_every_layer_then_plain_runs_recover_unattended(tmp_path, ntm):
+    raw = copy_sample(tmp_path / "raw", [PERIOD], COMMUNES)
+    env = ntm_env(tmp_path / "crashed", raw)
+    # The clean run, in a world of its own, while the other is killed again and again.
+    clean_env = ntm_env(tmp_path / "clean", raw)
+    clean = ntm(clean_env, "run")
+
+    killed: list[str] = []
+    for moment in MOMENTS:
+        run = ntm(env, "run")
+        run.wait_for(f"] {moment} …")
+        time.sleep(0.3)  # inside the step, not at its edge
+        run.kill()
+        if killed:
+            # This plain run repaired the one killed before it, unattended, then got past the
+            # pool to a later step: the dead run's slot no longer held it up.
+            assert f"run {killed[-1]} was STARTED, but its process (pid" in run.output, run.output[-3000:]
+            assert f"run {killed[-1]} no longer runs but held the pool slot" in run.output, run.output[-3000:]
+            assert run_status(env, killed[-1]) == dg.DagsterRunStatus.FAILURE
+        killed.append(run_id_of(run))
+        # What the kill left, as Dagster alone would leave it: the run STARTED for ever and
+        # its step's slot of the pool held (a plain run would wait on it for ever).
+        assert run_status(env, killed[-1]) == dg.DagsterRunStatus.STARTED
+        assert [run_id for run_id, _ in claimed_slots(env)] == [killed[-1]]
+
+    # `ntm doctor` names what the last kill left, and repairs it with --repair.
+    report = subprocess.run([NTM, "doctor"], env=env, capture_output=True, text=True, timeout=120)
+    assert report.returncode == 1, report.stdout + report.stderr
+    assert f"stale run {killed[-1]}" in report.stdout and "STARTED" in report.stdout, report.stdout
+    assert f"pool slots held by dead run {killed[-1]}" in report.stdout, report.stdout
+    assert run_status(env, killed[-1]) == dg.DagsterRunStatus.STARTED  # reporting repairs nothing
+    repair = subprocess.run([NTM, "doctor", "--repair"], env=env, capture_output=True, text=True, timeout=120)
+    assert repair.returncode == 0, repair.stdout + repair.stderr
+    assert f"run {killed[-1]} was STARTED" in repair.stdout, repair.stdout
+    after = subprocess.run([NTM, "doctor"], env=env, capture_output=True, text=True, timeout=120)
+    assert (after.returncode, after.stdout.strip()) == (0, "nothing left by a crash"), after.stdout
+
+    final = ntm(env, "run")
+    assert final.finish() == 0, final.output[-3000:]
+    assert "marked failed" not in final.output  # nothing was left to repair
+    assert clean.finish() == 0, clean.output[-3000:]
+
+    with instance_of(env) as instance:
+        statuses = {r.run_id[:8]: r.status for r in instance.get_runs()}
+    assert statuses == {**{k: dg.DagsterRunStatus.FAILURE for k in killed},
+                        run_id_of(final): dg.DagsterRunStatus.SUCCESS}
+    assert claimed_slots(env) == []
+    crashed, reference = tables(tmp_path / "crashed" / "ntm.duckdb"), tables(tmp_path / "clean" / "ntm.duckdb")
+    assert sorted(crashed) == sorted(reference)
+    assert len(reference["core.fact_commune_status"]) == len(COMMUNES)
+    for name in reference:
+        assert crashed[name] == reference[name], name
