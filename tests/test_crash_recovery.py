@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ from ntm_pipeline.warehouse import SCHEMAS
 
 pytestmark = pytest.mark.slow  # pipeline runs in processes of their own
 
-NTM = str(PROJECT_ROOT / ".venv" / "bin" / "ntm")
+NTM = str(Path(sys.executable).parent / "ntm")  # the venv the tests run in, as test_cli
 PERIOD, COMMUNES = "2024-Q1", ["04978", "04984", "04987"]
 # Columns that differ between two runs of the same files by design.
 RUN_COLUMNS = {"run_id", "loaded_at"}
