@@ -337,3 +337,21 @@ def test_the_ntm_command_refuses_the_worst_files_without_a_traceback(corpus):
     assert result.stderr == ""
     for name in names:
         assert REJECTED[name][1] in result.stdout
+
+
+def test_the_sensor_places_what_the_run_logged(corpus):
+    """The new-file sensor hashes the files by the reader's rule: every file the run logged
+    with a hash is placed in its quarter with that hash (so the first tick after a build runs
+    nothing for it), and a dangling link or a pipe, which cannot be hashed, never stops it."""
+    from ntm_pipeline.defs.automation.sensors import scan
+    from ntm_pipeline.resources import SubmissionStore
+    from ntm_pipeline.submissions.reader import display_name
+
+    raw, _, conn = corpus
+    hashes, unplaced = scan(SubmissionStore(raw_dir=str(raw)))
+    placed = {display_name(path): digest for path, digest in hashes.items() if path.startswith("submissions/")}
+    logged = dict(conn.execute(
+        "SELECT source_file, file_hash FROM raw.source_file WHERE period = ? AND file_hash <> ''", [PERIOD]).fetchall())
+    assert placed == logged
+    assert {f"submissions/{PERIOD}/{n}" for n in ("dangling.xlsx", "pipe.investment.csv")}.isdisjoint(placed)
+    assert "submissions/loose.xlsx (not under a quarter folder such as 2024-Q1)" in unplaced

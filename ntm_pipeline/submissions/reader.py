@@ -627,7 +627,7 @@ def place_file(raw_dir: Path, path: Path) -> tuple[str | None, str | None]:
     the reader rejects them with the reason."""
     from ntm_pipeline.quarters import QUARTERS, quarters_begun
 
-    if not (path.is_file() or path.is_symlink()) or path.is_dir():
+    if not path.is_file():  # a folder, a dangling link, a pipe: nothing the sensor can hash
         return None, None
     name = path.name.lower()
     if name.startswith(("~$", ".~lock.")) or name in SYSTEM_FILES:
