@@ -251,3 +251,22 @@ def test_markdown_html_and_svg_hold_cleaned_text():
     svg = bar_chart(["\x1b[31mXã Mỵ Hòa", "Gạo\x0bnếp"], [17.0, 12.0], "Tiêu\x0bchí")
     labels = {t.text for t in ElementTree.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")}
     assert {"Tiêu chí", "Xã Mỵ Hòa", "Gạo nếp"} <= labels
+
+
+def test_a_number_cell_is_read_as_the_number_it_holds(macros, tmp_path):
+    """12.345 typed as text is ambiguous (a finding), but a cell Excel holds as the number
+    12.345 is not: the reader gives its text a fourth decimal, so it reads as 12.345."""
+    from ntm_pipeline.submissions.reader import read_submission_file
+
+    tables = {"submission": [{"commune_code": "05068", "commune_name": "Nam Thượng", "district_code": "153",
+                              "province_code": "17", "reporting_period": "2024-Q1", "date_prepared": "05/04/2024"}],
+              "certified_area": [
+        {"commune_code": "05068", "product": "Bưởi", "standard": "vietgap", "area_ha": area,
+         "certificate_no": f"VG-{n}", "issue_date": "01/01/2024", "expiry_date": "31/12/2026"}
+        for n, area in enumerate((12.345, 0.125, 1234.5, 987.654, "12.345"))]}
+    path = tmp_path / "05068.xlsx"
+    save_reproducibly(build_workbook(tables), path)
+    parsed = read_submission_file(path)
+    texts = [values["area_ha"] for _, values in parsed.tables["certified_area"].rows]
+    read = [macros.execute("SELECT parse_decimal(?)", [text]).fetchone()[0] for text in texts]
+    assert read == [12.345, 0.125, 1234.5, 987.654, None]

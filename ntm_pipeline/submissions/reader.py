@@ -101,6 +101,9 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+AMBIGUOUS_DECIMAL = re.compile(r"-?[1-9]\d{0,2}\.\d{3}$")
+
+
 def cell_text(value: object) -> str | None:
     """The text of a cell as read: numbers without float noise, dates as ISO."""
     if value is None:
@@ -112,7 +115,12 @@ def cell_text(value: object) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else format(value, ".15g")
+        if value.is_integer():
+            return str(int(value))
+        text = format(value, ".15g")
+        # A number cell is not ambiguous, but its text 12.345 would read as thousands or
+        # decimals (parse_decimal refuses it): a fourth decimal says which it is.
+        return text + "0" if AMBIGUOUS_DECIMAL.match(text) else text
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time(0) else value.isoformat()
     if isinstance(value, date):
