@@ -219,15 +219,15 @@ class History:
     periods: list[str]
     cooperatives: list[int]
     farms: list[int]
+    projects: list[Project]
+    ocop: list[tuple[str, str, str, str, str, list[Rating]]]  # code, name, producer, its type, group, ratings
+    plots: list[tuple[str, str, float, list[tuple[str, date, date]]]]  # product, standard, ha, certificates
 
     def title(self, i: int) -> str | None: ...
     def title_year(self, i: int) -> int | None: ...
     def proposal(self, i: int) -> str | None: ...
     def commune_group(self, i: int) -> str | None: ...
     def criteria_rows(self, i: int) -> list[dict]: ...
-    def project_list(self) -> list[Project]: ...
-    def ocop_list(self) -> list[tuple[str, str, str, str, str, list[Rating]]]: ...
-    def plot_list(self) -> list[tuple[str, str, float, list[tuple[str, date, date]]]]: ...
 
     def submission(self, i: int, bad_row_share: float, labels: dict[str, dict[str, str]] | None) -> dict[str, list[dict]]:
         """The tables of quarter i. `labels` writes Vietnamese labels for codes, as officers do."""
@@ -252,7 +252,7 @@ class History:
             "proposed_title": code("ntm_title", proposal) if proposal else None,
         }
         investment = []
-        for project in self.project_list():
+        for project in self.projects:
             status = project.status(i)
             if status is None:
                 continue
@@ -269,11 +269,11 @@ class History:
              "producer_type": code("producer_type", producer_type), "product_group": code("product_group", group),
              "score": r.score, "stars": r.stars, "decision_no": r.number, "decision_date": r.decided.isoformat(),
              "certifying_level": code("certifying_level", r.level), "event_type": code("ocop_event", r.event)}
-            for product_code, name, producer, producer_type, group, ratings in self.ocop_list()
+            for product_code, name, producer, producer_type, group, ratings in self.ocop
             for r in ratings if r.decided <= end
         ]
         areas = []
-        for product, standard, area, certificates in self.plot_list():
+        for product, standard, area, certificates in self.plots:
             current = [c for c in certificates if c[1] <= end]
             if current:
                 number, issued, expires = current[-1]
@@ -431,15 +431,6 @@ class CommuneHistory(History):
             for number in range(1, 20)
         ]
 
-    def project_list(self) -> list[Project]:
-        return self.projects
-
-    def ocop_list(self):
-        return self.ocop
-
-    def plot_list(self):
-        return self.plots
-
 
 class NewCommuneHistory(History):
     """A post-reform unit's history: the old units it absorbed carried on (see the module's
@@ -566,14 +557,6 @@ class NewCommuneHistory(History):
         same_code = [h for h, _w in self.parts if h.unit.code == self.unit.code and h.unit.is_rural]
         return same_code[0].met(i - 1) if same_code else set()
 
-    def project_list(self) -> list[Project]:
-        return self.projects
-
-    def ocop_list(self):
-        return self.ocop
-
-    def plot_list(self):
-        return self.plots
 
 
 # How a bad row is made, per table: each breaks a critical rule of its suite.
