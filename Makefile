@@ -23,7 +23,7 @@ run: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
-## The fast tier for the edit-test loop, under a minute: every test not marked slow
+## The fast tier for the edit-test loop, about a minute: every test not marked slow
 ## (no pipeline build, daemon, webserver, PostgreSQL or concurrent runs).
 test-fast: $(INSTALLED)
 	$(BIN)/python -m pytest -m "not slow"

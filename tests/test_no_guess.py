@@ -153,6 +153,7 @@ def hostile(tmp_path_factory):
         yield conn, raw, reports / PERIOD
 
 
+@pytest.mark.slow  # the hostile quarter is built through the pipeline
 def test_every_guess_is_one_finding_naming_its_cell(hostile):
     conn, _, _ = hostile
     rows = conn.execute(
@@ -167,6 +168,7 @@ def test_every_guess_is_one_finding_naming_its_cell(hostile):
     assert dates == [(4, "issue_date", "15/03/22", UNREADABLE, A_DATE), (5, "expiry_date", "31/02/2026", UNREADABLE, A_DATE)]
 
 
+@pytest.mark.slow  # the hostile quarter is built through the pipeline
 def test_no_guess_is_published(hostile):
     conn, _, _ = hostile
     projects = conn.execute(
@@ -185,6 +187,7 @@ def test_no_guess_is_published(hostile):
         "SELECT value FROM mart.kpi_quarterly WHERE value IS NOT NULL").fetchall())
 
 
+@pytest.mark.slow  # the hostile quarter is built through the pipeline
 def test_the_neighbours_are_published_whole(hostile):
     conn, raw, _ = hostile
     sample = KimBoiSample()
@@ -199,6 +202,7 @@ def test_the_neighbours_are_published_whole(hostile):
                         "LIMIT 1").fetchone() == ("Gạo nếp cẩm Nam Thượng", "=HYPERLINK(\"http://x\",\"HTX\")")
 
 
+@pytest.mark.slow  # the hostile quarter is built through the pipeline
 def test_validate_agrees_with_the_run(hostile):
     _, raw, _ = hostile
     lines: list[str] = []
@@ -208,6 +212,7 @@ def test_validate_agrees_with_the_run(hostile):
     assert any("(value: 1,234.5)" in line for line in errors) and any("(value: 15/03/22)" in line for line in errors)
 
 
+@pytest.mark.slow  # the hostile quarter is built through the pipeline
 def test_the_quarters_reports_hold_the_text_cleaned_and_never_a_formula(hostile):
     _, _, reports = hostile
     workbook_path = reports / "2024-Q1-district-153.xlsx"
