@@ -74,6 +74,17 @@ def sample_db(sample_warehouse):
         yield conn
 
 
+@pytest.fixture(scope="session")
+def checker():
+    """One checks library for the session: building it (reference tables, suites) takes
+    seconds, and every check empties what the one before left."""
+    from ntm_pipeline.checks import Checker
+
+    checker = Checker()
+    yield checker
+    checker.close()
+
+
 def pytest_collection_modifyitems(items):
     """A test on the shared Kim Bôi build is slow: the build alone (about 35 s here) leaves
     the fast tier no room under a minute."""

@@ -432,19 +432,13 @@ def test_a_whole_file_reason_has_its_place_and_vietnamese_column_names(corpus):
     assert rows["renamed-header.xlsx"][:3] == ("Dự án đầu tư", None, "project_code")
 
 
-def test_the_checks_library_gives_the_pipelines_verdict_on_every_file(corpus):
+def test_the_checks_library_gives_the_pipelines_verdict_on_every_file(corpus, checker):
     """ntm validate's checks (ntm_pipeline/checks), run on the corpus's files alone, find for
     each file exactly what the pipeline's quarantine tables hold for it."""
     from test_checks import assert_same_verdict, warehouse_raw_dir
 
-    from ntm_pipeline.checks import Checker
-
     _, conn, _ = corpus
-    checker = Checker()
-    try:
-        results = assert_same_verdict(checker, warehouse_raw_dir(conn), conn, ["2023-Q4", PERIOD])
-    finally:
-        checker.close()
+    results = assert_same_verdict(checker, warehouse_raw_dir(conn), conn, ["2023-Q4", PERIOD])
     # corrupt, empty, missing-sheet, renamed-header, legacy and huge (unreadable); unknown-commune,
     # other-district, wrong-period, prepared-before-quarter, proposal-skips-a-title, no-header-row
     # and the two 05035 files (their header)

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 from conftest import SAMPLE_PERIODS, SAMPLE_RAW
 
 from ntm_pipeline.checks import Checker
@@ -23,13 +22,6 @@ from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly
 
 WHOLE = "source_file, period, sheet, row_number, column_name, value, rule, message_vi, message_en"
 ROW = "source_file, period, sheet, row_number, commune_code, column_name, value, rule, severity, message_vi, message_en"
-
-
-@pytest.fixture(scope="module")
-def checker():
-    checker = Checker()
-    yield checker
-    checker.close()
 
 
 def raw_files(raw: Path, periods: list[str]) -> list[tuple[Path, str | None]]:

@@ -16,7 +16,6 @@ import duckdb
 import pytest
 from conftest import build_warehouse
 
-from ntm_pipeline.checks import Checker
 from ntm_pipeline.contract import SUBMISSION
 from ntm_pipeline.presubmit import validate_files
 from ntm_pipeline.quarters import quarter_end
@@ -25,13 +24,6 @@ from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly, w
 from ntm_pipeline.contract import TARGET
 
 MERGED = "Xã Vĩnh Đồng (05026) đã sáp nhập vào Xã Kim Bôi (04978) từ 01/07/2025"
-
-
-@pytest.fixture(scope="module")
-def checker():
-    checker = Checker()
-    yield checker
-    checker.close()
 
 
 def criteria(criteria_set: str, numbers, met=lambda n: True) -> list[dict]:

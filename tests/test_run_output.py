@@ -188,4 +188,4 @@ def test_headline_kpis_are_by_district_before_the_reform_and_by_province_after(s
         farms = sample_db.execute(
             "SELECT value FROM mart.kpi_quarterly WHERE period = ? AND area_level = ? AND kpi_code = 'farms'",
             [period, level]).fetchone()[0]
-        assert any(f"farms" in line and f"{int(farms):,}" in line for line in lines)
+        assert any("farms" in line and f"{int(farms):,}" in line for line in lines)

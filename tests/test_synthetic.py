@@ -188,11 +188,10 @@ def test_the_whole_country_after_the_reform_is_every_post_reform_unit():
     assert {u.name for u in units if u.unit_type == "Đặc khu"} >= {"Bạch Long Vĩ", "Cồn Cỏ", "Hoàng Sa", "Lý Sơn", "Côn Đảo"}
 
 
-def test_post_reform_workbooks_pass_the_checks_but_for_their_broken_rows(tmp_path):
+def test_post_reform_workbooks_pass_the_checks_but_for_their_broken_rows(tmp_path, checker):
     """The checks library (as `ntm validate` and the pipeline run it) on workbooks of a quarter
     before the reform, two after it and one on the 2026-2030 set: no file is taken out, and the
     rows it quarantines are exactly those broken on purpose."""
-    from ntm_pipeline.checks import Checker
 
     periods = quarter_range("2025-Q2", 4)
     raw = tmp_path / "raw"
@@ -201,11 +200,7 @@ def test_post_reform_workbooks_pass_the_checks_but_for_their_broken_rows(tmp_pat
     assert set(bad) >= {"investment", "criteria"}
     files = [(path, period) for period in periods for path in sorted((raw / "submissions" / period).glob("*.xlsx"))]
     assert [len([f for f in files if f[1] == p]) for p in periods] == [17, 5, 5, 5]
-    checker = Checker()
-    try:
-        findings = checker.check([*files, (raw / "targets" / "provinces.csv", None)])
-    finally:
-        checker.close()
+    findings = checker.check([*files, (raw / "targets" / "provinces.csv", None)])
     assert [f.source_file for f in findings if f.taken_out_whole] == []
     broken_rows = {(f.table, f.source_file, f.sheet, f.row_number) for file in findings for f in file.rows
                    if f.severity == "critical"}
