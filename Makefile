@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 export DAGSTER_HOME := $(CURDIR)/dagster_home
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test test-fast dev sample docs bench clean-warehouse
+.PHONY: run test test-fast dev serve sample docs bench clean-warehouse
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test-fast: $(INSTALLED)
 ## Start the Dagster UI on http://127.0.0.1:3000.
 dev: $(INSTALLED)
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+## Start the web intake on http://127.0.0.1:8000 (first: .venv/bin/ntm users add --role admin admin).
+serve: $(INSTALLED)
+	$(BIN)/ntm serve
 
 ## Regenerate the Kim Bôi sample submissions and the blank template in raw/.
 sample: $(INSTALLED)

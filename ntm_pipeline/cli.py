@@ -1,7 +1,8 @@
 """The `ntm` command: `ntm run` builds the warehouse (one run at a time), `ntm doctor` repairs
 what a killed run left, `ntm validate` checks submission files
 before they are sent, `ntm report` writes a quarterly report, `ntm sample` rewrites the
-sample, `ntm docs` refreshes docs/.
+sample, `ntm docs` refreshes docs/, `ntm serve` starts the web intake and `ntm users` manages
+its accounts.
 
 A quarter may be written as the files write it (2024-Q1, Q1/2024, Quý 1/2024, Quý I/2024,
 2024Q1). No traceback reaches the user: an error is one line on stderr and exit status 2;
@@ -78,6 +79,24 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--lang", choices=["vi", "en"], default="vi")
     check.add_argument("--period", help="check the files as this quarter's (2024-Q1, Quý I/2024, ...), "
                        "e.g. when their Kỳ báo cáo cannot be read")
+    serve = command("serve", help="the web intake: officers sign in, check and file workbooks; the tracker "
+                    "(docs/intake.md)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    users = command("users", help="the web intake's accounts (NTM_INTAKE_DB): add, list, disable")
+    user_commands = users.add_subparsers(dest="users_command", required=True)
+    add = user_commands.add_parser("add", help="add an account; the password is asked for (or read from "
+                                   "standard input with --password-stdin)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=["commune", "district", "province", "admin"])
+    add.add_argument("--area", help="GSO code of the account's commune (5 digits), district (3) or province (2)")
+    add.add_argument("--name", help="the name shown on the pages, e.g. 'UBND xã Kim Bôi'")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    user_commands.add_parser("list", help="list the accounts")
+    disable = user_commands.add_parser("disable", help="disable an account (it can no longer sign in)")
+    disable.add_argument("username")
+    enable = user_commands.add_parser("enable", help="enable a disabled account again")
+    enable.add_argument("username")
     return parser
 
 
@@ -99,6 +118,38 @@ def main(argv: list[str] | None = None) -> int:
             where = f"the traceback is in {_keep_traceback(args.command)}; --debug prints it"
         print(f"ntm {args.command}: error: {message}\n  ({where})", file=sys.stderr)
         return 2
+
+
+def _users(sub: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`ntm users add|list|disable|enable`: the intake's accounts. A password is read from a
+    prompt (twice) or from standard input, never from the command line."""
+    import getpass
+
+    from ntm_pipeline.web.accounts import AccountError, AccountStore
+
+    store = AccountStore()
+    try:
+        if args.users_command == "add":
+            if args.password_stdin:
+                password = sys.stdin.readline().rstrip("\r\n")
+            else:
+                password = getpass.getpass(f"Password for {args.username}: ")
+                if getpass.getpass("Again: ") != password:
+                    sub.error("the two passwords differ")
+            user = store.add_user(args.username, password, args.role, args.area, args.name)
+            print(f"added {user.username} ({user.role}{' ' + user.area_code if user.area_code else ''})")
+        elif args.users_command == "list":
+            for user in store.list_users():
+                state = "disabled" if user.disabled else "active"
+                print(f"{user.username}\t{user.role}\t{user.area_code or '-'}\t{state}\t{user.display_name}")
+        else:
+            user = store.set_disabled(args.username, args.users_command == "disable")
+            print(f"{user.username}: {'disabled' if user.disabled else 'enabled'}")
+    except AccountError as exc:
+        sub.error(str(exc))
+    finally:
+        store.close()
+    return 0
 
 
 def _keep_traceback(command: str) -> Path:
@@ -123,6 +174,20 @@ def quarter_option(parser: argparse.ArgumentParser, option: str, text: str, lang
 
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     sub = args.parser
+    if args.command == "users":
+        return _users(sub, args)
+    if args.command == "serve":
+        import uvicorn
+
+        from ntm_pipeline.web.accounts import AccountStore, intake_db_url
+
+        if AccountStore().count_users() == 0:
+            print("ntm serve: no account yet; create the first administrator with\n"
+                  "  ntm users add --role admin admin", file=sys.stderr)
+        print(f"ntm serve: accounts in {intake_db_url()}; http://{args.host}:{args.port}/", file=sys.stderr)
+        uvicorn.run("ntm_pipeline.web.app:create_app", factory=True, host=args.host, port=args.port,
+                    proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+        return 0
     if args.command == "validate":
         from ntm_pipeline.presubmit import validate_files
 

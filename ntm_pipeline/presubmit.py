@@ -75,13 +75,44 @@ STAGED_AS = {"area_code": "district_code", "kpi_code": "target_code"}
 DERIVED_AS = {"criteria_set_reported": "criteria_set"}
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a file, in its parts (what the web intake shows as a table) and as the
+    line `ntm validate` prints: 'sheet, row, column: message (value)'."""
+
+    severity: str  # 'critical' or 'warning'
+    message: str  # in the language asked, with where the commune belongs when that is the problem
+    whole_file: bool = False
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None  # as the template names it (in English with its canonical name)
+    value: str | None = None  # as typed, when the message does not quote it already
+    lang: str = "vi"
+
+    @property
+    def line(self) -> str:
+        text = TEXT[self.lang]
+        place = []
+        if self.sheet:
+            place.append(text["sheet"].format(sheet=self.sheet))
+        if self.row is not None:
+            place.append(text["row"].format(row=self.row))
+        if self.column:
+            place.append(text["column"].format(column=self.column))
+        line = ", ".join(place) + ": " if place else ""
+        line += self.message
+        if self.value not in (None, ""):
+            line += f" ({text['value'].format(value=self.value)})"
+        return f"{text['whole_file']}: {line}" if self.whole_file else line
+
+
 @dataclass
 class Checked:
     """One file's heading and its problems, as (severity, line)."""
 
     heading: str
     path: Path
-    problems: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     to_check: bool = False  # the reader took it and its quarter is known: the checks run on it
     table: SubmissionTable = SUBMISSION
     period: str | None = None
@@ -132,6 +163,28 @@ def _column_label(name: str, lang: str, table: SubmissionTable = SUBMISSION) -> 
 def validate_files(paths: list[Path], lang: str = "vi", period: str | None = None, out=print, checker=None) -> int:
     """Validate files and print their problems; returns 1 when any is critical, else 0.
     `checker` is a checks.Checker to reuse (the process's own by default)."""
+    text = TEXT[lang]
+    checked = checked_files(paths, lang, period, checker)
+    critical = warning = 0
+    for item in checked:
+        out(item.heading)
+        for problem in item.problems:
+            out(f"  {text[problem.severity]:<9} {problem.line}")
+        if not item.problems:
+            out(text["ok"])
+        critical += sum(1 for p in item.problems if p.severity == "critical")
+        warning += sum(1 for p in item.problems if p.severity == "warning")
+    verdict = text["fix"] if critical else text["send"]
+    out(text["summary"].format(critical=critical, warning=warning, verdict=verdict,
+                               cs="s" if critical != 1 else "", ws="s" if warning != 1 else ""))
+    return 1 if critical else 0
+
+
+def checked_files(paths: list[Path], lang: str = "vi", period: str | None = None, checker=None,
+                  also: list[tuple[Path, str]] = ()) -> list[Checked]:
+    """Each file's heading and problems, as `ntm validate` prints them. `also` are files of the
+    same drop, checked with them (a commune's earlier submissions of the quarter, which a
+    correction replaces) and not reported."""
     from ntm_pipeline.quarters import period_from_text, quarters_begun
     from ntm_pipeline.submissions.reader import read_submission_file
 
@@ -156,15 +209,15 @@ def validate_files(paths: list[Path], lang: str = "vi", period: str | None = Non
         checked.append(item)
         if parsed.error:  # the reader's reason comes first: nothing else can be said of the file
             message = parsed.error.message_vi if lang == "vi" else parsed.error.message_en
-            item.problems.append(("critical", f"{text['whole_file']}: {message}"))
+            item.problems.append(Problem("critical", message, whole_file=True, lang=lang))
             continue
         if not targets and file_period is None:
-            item.problems.append(("critical", f"{text['whole_file']}: {text['no_period']}"))
+            item.problems.append(Problem("critical", text["no_period"], whole_file=True, lang=lang))
             continue
         keys = quarters_begun()
         if file_period and file_period not in keys:
-            item.problems.append(("critical", f"{text['whole_file']}: " + text["outside"].format(
-                period=file_period, first=keys[0], last=keys[-1])))
+            item.problems.append(Problem("critical", text["outside"].format(
+                period=file_period, first=keys[0], last=keys[-1]), whole_file=True, lang=lang))
             continue
         item.to_check = True
     to_check = [c for c in checked if c.to_check]
@@ -173,27 +226,15 @@ def validate_files(paths: list[Path], lang: str = "vi", period: str | None = Non
             from ntm_pipeline.checks import default_checker
 
             checker = default_checker()
-        for item, result in zip(to_check, checker.check([(c.path, c.period) for c in to_check])):
+        results = checker.check([(c.path, c.period) for c in to_check] + list(also))
+        for item, result in zip(to_check, results):
             item.problems = _problems(checker, item, result, lang)
-    critical = warning = 0
-    for item in checked:
-        out(item.heading)
-        for severity, line in item.problems:
-            out(f"  {text[severity]:<9} {line}")
-        if not item.problems:
-            out(text["ok"])
-        critical += sum(1 for s, _ in item.problems if s == "critical")
-        warning += sum(1 for s, _ in item.problems if s == "warning")
-    verdict = text["fix"] if critical else text["send"]
-    out(text["summary"].format(critical=critical, warning=warning, verdict=verdict,
-                               cs="s" if critical != 1 else "", ws="s" if warning != 1 else ""))
-    return 1 if critical else 0
+    return checked
 
 
-def _problems(checker, item: Checked, result, lang: str) -> list[tuple[str, str]]:
+def _problems(checker, item: Checked, result, lang: str) -> list[Problem]:
     """The findings of one checked file: taken out whole (with the header's own findings when
     that is why), or row by row."""
-    text = TEXT[lang]
     by_name = {t.name: t for t in ALL_TABLES}
     names = [TARGET.name] if item.table is TARGET else [t.name for t in ALL_TABLES if t is not TARGET]
     findings = [(by_name[f.table], asdict(f)) for f in result.rows if f.table in names]
@@ -213,9 +254,8 @@ def _problems(checker, item: Checked, result, lang: str) -> list[tuple[str, str]
     if whole:
         header = [f for t, f in findings if t is SUBMISSION and f["severity"] == "critical"]
         # The header broke a rule: say which, where; else the file's own reason.
-        return [("critical", f"{text['whole_file']}: {_line(checker, f, item.table, lang, csv_name, said)}")
-                for f in header or whole]
-    return [(f["severity"], _line(checker, f, table, lang, csv_name, said)) for table, f in findings]
+        return [_problem(checker, f, item.table, lang, csv_name, said, whole_file=True) for f in header or whole]
+    return [_problem(checker, f, table, lang, csv_name, said) for table, f in findings]
 
 
 def _in_the_file(columns: str | None, value: str | None) -> tuple[str | None, str | None]:
@@ -231,32 +271,31 @@ def _in_the_file(columns: str | None, value: str | None) -> tuple[str | None, st
     return ", ".join(n for n, _ in kept), " | ".join(v or "" for _, v in kept).strip(" |") or None
 
 
-def _line(checker, finding: dict, table: SubmissionTable, lang: str, csv_name: str | None, said: set[str]) -> str:
-    """'sheet, row, column: message (value)' with the parts the finding has; a CSV file's
-    only 'sheet' is the file itself, and is left out. A commune not of the district or
+def _problem(checker, finding: dict, table: SubmissionTable, lang: str, csv_name: str | None, said: set[str],
+             whole_file: bool = False) -> Problem:
+    """A finding as a problem: its sheet, row and column, the message and the value typed. A CSV
+    file's only 'sheet' is the file itself, and is left out. A commune not of the district or
     province the file names is placed once, on its first such line."""
     text = TEXT[lang]
-    place = []
-    if finding.get("sheet") and finding["sheet"] != csv_name:
-        place.append(text["sheet"].format(sheet=finding["sheet"]))
-    if finding.get("row_number") is not None:
-        place.append(text["row"].format(row=finding["row_number"]))
+    sheet = finding.get("sheet") if finding.get("sheet") != csv_name else None
     columns, value = _in_the_file(finding.get("column_name"), finding.get("value"))
-    if columns:
-        place.append(text["column"].format(column=_column_label(columns, lang, table)))
-    line = ", ".join(place) + ": " if place else ""
     message = finding["message_vi" if lang == "vi" else "message_en"]
-    line += message
-    if value not in (None, "") and f"({value})" not in message:  # a message of its own may quote it already
-        line += f" ({text['value'].format(value=value)})"
+    if value is not None and f"({value})" in message:  # a message of its own may quote it already
+        value = None
     code = finding.get("commune_code")
     if finding.get("rule") in NOT_HERE and code and code not in said and finding.get("period"):
         said.add(code)
         home = checker.commune_home(finding["commune_code"], finding["period"])
         if home:
             commune, district_code, district, province_code, province = home
-            line += "; " + text["home" if district_code else "home_no_district"].format(
+            suffix = "; " + text["home" if district_code else "home_no_district"].format(
                 code=finding["commune_code"], commune=commune, district=district, district_code=district_code,
                 province=province, province_code=province_code,
             )
-    return line
+            if value not in (None, ""):  # the line reads 'message (value); home', as it always has
+                message += f" ({text['value'].format(value=value)})"
+                value = None
+            message += suffix
+    return Problem(finding["severity"], message, whole_file=whole_file, sheet=sheet or None,
+                   row=finding.get("row_number"), column=_column_label(columns, lang, table) if columns else None,
+                   value=value, lang=lang)
