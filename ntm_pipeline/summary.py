@@ -1,5 +1,6 @@
 """The summary `ntm run` prints at the end: the run, its checks, the reports written, where
-each quarantined file and row and each warning can be read, rows per table, headline KPIs.
+each quarantined file and row and each warning can be read, what under raw/submissions/ was
+ignored, rows per table, headline KPIs.
 Every table of it is aligned on its longest name."""
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def print_summary(result: dg.ExecuteInProcessResult, periods: list[str], elapsed
         out(f"quarters in the warehouse: {', '.join(loaded) or 'none'}")
         out(f"warehouse: {settings.warehouse_path()}")
         _findings(conn, periods, span, out)
+        _ignored(conn, periods, span, out)
         out("rows per table:")
         counts = [
             (f"{schema}.{table}", conn.execute("SELECT count(*) FROM query_table(?)", [f"{schema}.{table}"]).fetchone()[0])
@@ -116,6 +118,19 @@ def _findings(conn, periods: list[str], span: str, out) -> None:
     out_table(rows, out, align=("<", ">", "<"))
     for source_file, reason in files:
         out(f"    {source_file}: {reason}")
+
+
+def _ignored(conn, periods: list[str], span: str, out) -> None:
+    """What the run saw under raw/submissions/ and did not take (its quarters' folders, and
+    outside any quarter folder), each with its reason; nothing when there is none."""
+    if not table_exists(conn, "raw.ignored_entry"):
+        return
+    entries = conn.execute(read_sql(SQL / "summary_ignored.sql"), {"periods": periods}).fetchall()
+    if entries:
+        out(f"ignored, {span} (raw.ignored_entry): {len(entries):,} entr{'y' if len(entries) == 1 else 'ies'} "
+            "under raw/submissions/ not read:")
+        for path, reason in entries:
+            out(f"    {path}: {reason}")
 
 
 def _headline(conn, latest: str, out) -> None:

@@ -193,17 +193,26 @@ def hostile(folder: Path, outside: Path) -> None:
     reject("dangling.xlsx", "broken_link", "a link to a file that does not exist").symlink_to(outside / "gone.xlsx")
 
 
-IGNORED = {  # path under raw/ -> (period, reason)
-    f"submissions/{PERIOD}/~$05068-nam-thuong.xlsx": (PERIOD, "a lock or system file of Office or the operating system"),
-    f"submissions/{PERIOD}/.DS_Store": (PERIOD, "a lock or system file of Office or the operating system"),
-    f"submissions/{PERIOD}/.~lock.05080-sao-bay.xlsx#": (PERIOD, "a lock or system file of Office or the operating system"),
-    f"submissions/{PERIOD}/Thumbs.db": (PERIOD, "a lock or system file of Office or the operating system"),
-    f"submissions/{PERIOD}/cong-van.pdf": (PERIOD, "not a submission: only .xlsx and .csv are read (.pdf)"),
-    f"submissions/{PERIOD}/linked-folder": (PERIOD, "a link to a folder, not followed"),
-    "submissions/2019-Q4": (None, "not a quarter of the calendar (2021-Q1..2030-Q4); 1 file not read"),
-    "submissions/2030-Q4": (None, "2030-Q4 has not begun; 1 file not read"),
-    "submissions/quy-1": (None, "not a quarter of the calendar (2021-Q1..2030-Q4); 1 file not read"),
-    "submissions/loose.xlsx": (None, "not under a quarter folder such as 2024-Q1"),
+LOCK = ("lock_or_system_file", "a lock or system file of Office or the operating system",
+        "tệp khóa hoặc tệp hệ thống của Office hay của hệ điều hành")
+NO_QUARTER = ("not_a_quarter", "not a quarter of the calendar (2021-Q1..2030-Q4); 1 file not read",
+              "không phải một quý của lịch báo cáo (2021-Q1..2030-Q4); 1 tệp không được đọc")
+IGNORED = {  # path under raw/ -> (period, kind, reason in English, in Vietnamese)
+    f"submissions/{PERIOD}/~$05068-nam-thuong.xlsx": (PERIOD, *LOCK),
+    f"submissions/{PERIOD}/.DS_Store": (PERIOD, *LOCK),
+    f"submissions/{PERIOD}/.~lock.05080-sao-bay.xlsx#": (PERIOD, *LOCK),
+    f"submissions/{PERIOD}/Thumbs.db": (PERIOD, *LOCK),
+    f"submissions/{PERIOD}/cong-van.pdf": (PERIOD, "not_a_submission", "not a submission: only .xlsx and .csv are read (.pdf)",
+                                           "không phải tệp báo cáo: chỉ đọc tệp .xlsx và .csv (.pdf)"),
+    f"submissions/{PERIOD}/linked-folder": (PERIOD, "folder_link", "a link to a folder, not followed",
+                                            "liên kết tới một thư mục, không đọc theo liên kết"),
+    "submissions/2019-Q4": (None, *NO_QUARTER),
+    "submissions/2030-Q4": (None, "quarter_not_begun", "2030-Q4 has not begun; 1 file not read",
+                            "quý 2030-Q4 chưa bắt đầu; 1 tệp không được đọc"),
+    "submissions/quy-1": (None, *NO_QUARTER),
+    "submissions/loose.xlsx": (None, "outside_quarter_folder", "not under a quarter folder such as 2024-Q1",
+                               "không nằm trong thư mục của một quý, ví dụ 2024-Q1"),
+    "submissions/shortcut.xlsx": (None, "link", "a link, not followed", "một liên kết, không đọc theo liên kết"),
 }
 
 
@@ -223,6 +232,7 @@ def corpus(tmp_path_factory):
         (raw / "submissions" / quarter).mkdir()
         workbook(raw / "submissions" / quarter / "05086.xlsx")
     workbook(raw / "submissions" / "loose.xlsx")
+    (raw / "submissions" / "shortcut.xlsx").symlink_to(outside / "05086-on-the-desktop.xlsx")
     database = raw.parent / "hostile.duckdb"
     result = build_warehouse(raw, database, [PERIOD])
     with duckdb.connect(str(database), read_only=True) as conn:
@@ -261,19 +271,89 @@ def test_every_file_of_the_quarter_is_accounted_for(corpus):
     assert len(good) == len(GOOD)
     assert logged == good | {f"submissions/{PERIOD}/{n}" for n in REJECTED}
     on_disk = {os.fsencode(p.name).decode("utf-8", "replace") for p in (raw / "submissions" / PERIOD).iterdir()}
-    ignored_here = {Path(p).name for p, (period, _) in IGNORED.items() if period == PERIOD}
+    ignored_here = {Path(p).name for p, (period, *_) in IGNORED.items() if period == PERIOD}
     assert on_disk == {Path(p).name for p in logged} | ignored_here
 
 
+def ignored_rows(conn) -> list[tuple]:
+    return conn.execute(
+        "SELECT path, period, kind, reason_en, reason_vi FROM raw.ignored_entry ORDER BY path").fetchall()
+
+
 def test_what_is_no_submission_is_listed_as_ignored_with_its_reason(corpus):
-    _, result, _ = corpus
+    """raw.ignored_entry holds one row per ignored entry, with its quarter (none outside any
+    quarter folder), kind and reasons, seen by the run; the UI's materialization says the same."""
+    _, result, conn = corpus
+    assert ignored_rows(conn) == sorted((path, *entry) for path, entry in IGNORED.items())
+    assert conn.execute("SELECT DISTINCT run_id FROM raw.ignored_entry").fetchall() == [(result.run_id,)]
+    assert conn.execute("SELECT count(DISTINCT loaded_at), count(loaded_at) FROM raw.ignored_entry").fetchone() == (
+        1, len(IGNORED))
+    assert conn.execute(  # the table and each of its 7 columns described in both languages
+        "SELECT count(*) FILTER (comment LIKE '% | %'), count(*) FROM duckdb_columns() "
+        "WHERE schema_name = 'raw' AND table_name = 'ignored_entry'").fetchone() == (7, 7)
+    assert " | " in conn.execute(
+        "SELECT comment FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'ignored_entry'").fetchone()[0]
     (materialization,) = [m for m in result.asset_materializations_for_node("raw_submissions")
-                          if m.asset_key.path == ["raw", "source_file"]]
+                          if m.asset_key.path == ["raw", "ignored_entry"]]
     metadata = materialization.metadata
-    assert metadata["files_ignored"].value == len(IGNORED)
+    assert metadata["files_ignored"].value == metadata["dagster/row_count"].value == len(IGNORED)
     listed = metadata["ignored"].value.splitlines()
-    assert sorted(listed) == sorted(f"- `{path}` ({period or 'no quarter'}): {reason}" for path, (period, reason) in IGNORED.items())
-    assert metadata["files_rejected"].value == len(REJECTED)
+    assert sorted(listed) == sorted(f"- `{path}` ({period or 'no quarter'}): {reason}"
+                                    for path, (period, _, reason, _) in IGNORED.items())
+    (files,) = [m for m in result.asset_materializations_for_node("raw_submissions")
+                if m.asset_key.path == ["raw", "source_file"]]
+    assert files.metadata["files_rejected"].value == len(REJECTED)
+
+
+def test_a_rerun_replaces_the_ignored_entries_of_its_quarters(corpus, tmp_path):
+    """The raw step run again on a copy of the warehouse gives the same rows, by the new run:
+    a stale entry of the run's quarter and one outside any quarter are gone, another
+    quarter's entry is kept."""
+    import shutil
+
+    import dagster as dg
+    from dagster_duckdb import DuckDBResource
+
+    from ntm_pipeline.defs.raw.assets import raw_submissions
+    from ntm_pipeline.resources import SubmissionStore
+    from ntm_pipeline.run import materialize_periods
+
+    raw, _, conn = corpus
+    database = tmp_path / "rerun.duckdb"
+    shutil.copy(raw.parent / "hostile.duckdb", database)
+    stale = [(PERIOD, f"submissions/{PERIOD}/gone.pdf"), (None, "submissions/gone"), ("2023-Q4", "submissions/2023-Q4/a.pdf")]
+    with duckdb.connect(str(database)) as writer:
+        writer.executemany("INSERT INTO raw.ignored_entry (period, path, kind) VALUES (?, ?, 'not_a_submission')", stale)
+    result = materialize_periods(
+        [PERIOD], dg.DagsterInstance.ephemeral(),
+        resources={"duckdb": DuckDBResource(database=str(database)), "submissions": SubmissionStore(raw_dir=str(raw))},
+        selection=dg.AssetSelection.assets(*raw_submissions.keys),
+    )
+    assert result.success
+    with duckdb.connect(str(database), read_only=True) as again:
+        rows = ignored_rows(again)
+        runs = again.execute("SELECT DISTINCT run_id FROM raw.ignored_entry WHERE period IS DISTINCT FROM '2023-Q4'").fetchall()
+    kept = ("submissions/2023-Q4/a.pdf", "2023-Q4", "not_a_submission", None, None)
+    assert rows == sorted([*ignored_rows(conn), kept])
+    assert runs == [(result.run_id,)]
+
+
+def test_the_run_summary_lists_the_ignored_entries(corpus, monkeypatch):
+    """`ntm run`'s summary, read from the warehouse: after the files taken out whole, a count
+    and each ignored entry with its reason."""
+    from ntm_pipeline.summary import print_summary
+
+    raw, result, _ = corpus
+    monkeypatch.setenv("NTM_WAREHOUSE", str(raw.parent / "hostile.duckdb"))
+    lines: list[str] = []
+    print_summary(result, [PERIOD], 1.0, out=lines.append)
+    start = lines.index(f"ignored, {PERIOD} (raw.ignored_entry): {len(IGNORED)} entries under raw/submissions/ not read:")
+    assert lines[start + 1: start + 1 + len(IGNORED)] == [
+        f"    {path}: {reason}" for path, (_, _, reason, _) in sorted(IGNORED.items())]
+    assert lines[start + 1 + len(IGNORED)] == "rows per table:"
+    quarantined = [i for i, line in enumerate(lines) if line.startswith(f"    submissions/{PERIOD}/")
+                   and line.split(": ", 1)[0].strip().removeprefix(f"submissions/{PERIOD}/") in REJECTED]
+    assert len(quarantined) == len(REJECTED) and max(quarantined) < start  # the files taken out come first
 
 
 def test_the_good_communes_are_published_with_every_row(corpus):

@@ -113,10 +113,11 @@ def test_progress_is_printed_as_the_steps_run(run):
     done = [line.split("] ", 1)[1].split(" done in ")[0] for line in lines if " done in " in line]
     assert started == done and len(done) > 30  # every step that started ended, in order
     assert "raw_submissions" in done and "mart.quarterly_report" in done
-    # raw_submissions wrote every sheet of the two readable workbooks; the third was rejected.
+    # raw_submissions wrote every sheet of the two readable workbooks; the third was rejected;
+    # nothing was ignored.
     good = run["good"]
     expected = "; ".join(
-        ["raw.source_file 3 rows"]
+        ["raw.source_file 3 rows", "raw.ignored_entry 0 rows"]
         + [f"raw.{t.name} {n:,} row{'s' if n != 1 else ''}"
            for t in SUBMISSION_TABLES for n in [sum(len(tables.get(t.name, [])) for tables in good.values())]]
     )
@@ -138,6 +139,18 @@ def test_summary_says_where_each_problem_can_be_read_aligned(run):
         f"    submissions/{PERIOD}/05083-my-hoa.xlsx: the workbook has no sheet 'Tiêu chí' (criteria)",
         "    targets/thieu-cot.xlsx: sheet 'Chỉ tiêu' has no column 'Giá trị' (value)",
     ]
+
+
+def test_summary_says_nothing_of_ignored_entries_when_there_are_none(run):
+    """Nothing under raw/submissions/ is ignored here: no line of the summary says so (the
+    hostile corpus's summary lists them: tests/test_hostile_files.py)."""
+    lines = text(run)
+    with duckdb.connect(str(run["env"]["NTM_WAREHOUSE"]), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM raw.ignored_entry").fetchone()[0] == 0
+    start = next(i for i, line in enumerate(lines) if line.startswith("ntm run ") and "(job quarter_job" in line)
+    summary = lines[start: lines.index("rows per table:")]  # the rows per table name raw.ignored_entry, with 0
+    assert not [line for line in summary if "ignored" in line]
+    assert summary[-1] == "    targets/thieu-cot.xlsx: sheet 'Chỉ tiêu' has no column 'Giá trị' (value)"
 
 
 def test_summary_names_the_reports_and_the_checks(run):

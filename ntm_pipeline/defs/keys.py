@@ -42,6 +42,7 @@ def core(name: str) -> dg.AssetKey:
 
 RAW_SOURCE_FILE = key("raw.source_file")
 RAW_TARGET_FILE = key("raw.target_file")
+RAW_IGNORED_ENTRY = key("raw.ignored_entry")
 QUARANTINED_FILES = key("quarantine.source_file")
 ROW_RECONCILIATION = key("core.row_reconciliation")
 KPI_QUARTERLY = key("mart.kpi_quarterly")

@@ -544,15 +544,18 @@ def _walk(folder: Path) -> list[Path]:
     return sorted(entries)
 
 
-def _ignore_reason(path: Path) -> str | None:
-    """Why an entry of a quarter folder is no submission, or None when it is taken."""
+def _ignore_reason(path: Path) -> tuple[str, str, str] | None:
+    """Why an entry of a quarter folder is no submission, as (kind, English, Vietnamese), or
+    None when it is taken."""
     name = path.name.lower()
     if path.is_symlink() and path.is_dir():
-        return "a link to a folder, not followed"
+        return "folder_link", "a link to a folder, not followed", "liên kết tới một thư mục, không đọc theo liên kết"
     if name.startswith(("~$", ".~lock.")) or name in SYSTEM_FILES:
-        return "a lock or system file of Office or the operating system"
+        return ("lock_or_system_file", "a lock or system file of Office or the operating system",
+                "tệp khóa hoặc tệp hệ thống của Office hay của hệ điều hành")
     if path.suffix.lower() not in (*SUBMISSION_SUFFIXES, *OTHER_SPREADSHEETS):
-        return f"not a submission: only .xlsx and .csv are read ({path.suffix or 'no extension'})"
+        return ("not_a_submission", f"not a submission: only .xlsx and .csv are read ({path.suffix or 'no extension'})",
+                f"không phải tệp báo cáo: chỉ đọc tệp .xlsx và .csv ({path.suffix or 'không có phần mở rộng'})")
     return None
 
 
@@ -573,35 +576,53 @@ def link_refusal(path: Path, raw_dir: Path) -> SubmissionFileError | None:
     return None
 
 
-def ignored_entries(raw_dir: Path, periods: list[str] | None = None) -> list[tuple[str | None, str, str]]:
-    """What under raw/submissions/ the pipeline sees and does not take, as (period, path under
-    raw/, reason): lock and system files, files of other kinds and links to folders in the
-    quarter folders of `periods` (all quarters when None), and, period None, files outside
-    any quarter folder or in a folder of a quarter the calendar does not hold or that has not begun."""
+@dataclass(frozen=True)
+class IgnoredEntry:
+    """An entry under raw/submissions/ that is no submission: its quarter (None when it is
+    outside any quarter folder), its path under raw/, its kind and the reason in both languages."""
+
+    period: str | None
+    path: str
+    kind: str
+    reason_en: str
+    reason_vi: str
+
+
+def ignored_entries(raw_dir: Path, periods: list[str] | None = None) -> list[IgnoredEntry]:
+    """What under raw/submissions/ the pipeline sees and does not take: lock and system files,
+    files of other kinds and links to folders in the quarter folders of `periods` (all
+    quarters when None), and, period None, files outside any quarter folder or in a folder of
+    a quarter the calendar does not hold or that has not begun."""
     from ntm_pipeline.quarters import QUARTERS, quarters_begun
 
     folder = raw_dir / "submissions"
     if not folder.is_dir():
         return []
     begun = set(quarters_begun())
-    listed: list[tuple[str | None, str, str]] = []
+    listed: list[IgnoredEntry] = []
     for entry in sorted(folder.iterdir()):
         relative = display_name(entry.relative_to(raw_dir).as_posix())
         if entry.is_dir() and not entry.is_symlink() and entry.name in begun:
             if periods is None or entry.name in periods:
-                listed.extend((entry.name, display_name(p.relative_to(raw_dir).as_posix()), reason)
+                listed.extend(IgnoredEntry(entry.name, display_name(p.relative_to(raw_dir).as_posix()), *reason)
                               for p in _walk(entry) if (reason := _ignore_reason(p)) is not None)
         elif entry.name not in begun or entry.is_symlink():
+            calendar = f"{QUARTERS[0]}..{QUARTERS[-1]}"
             if entry.is_symlink():
-                reason = "a link, not followed"
+                kind, en, vi = "link", "a link, not followed", "một liên kết, không đọc theo liên kết"
             elif entry.is_dir() and entry.name in QUARTERS:
-                reason = f"{entry.name} has not begun"
+                kind, en, vi = "quarter_not_begun", f"{entry.name} has not begun", f"quý {entry.name} chưa bắt đầu"
             elif entry.is_dir():
-                reason = f"not a quarter of the calendar ({QUARTERS[0]}..{QUARTERS[-1]})"
+                kind, en, vi = ("not_a_quarter", f"not a quarter of the calendar ({calendar})",
+                                f"không phải một quý của lịch báo cáo ({calendar})")
             else:
-                reason = "not under a quarter folder such as 2024-Q1"
+                kind, en, vi = ("outside_quarter_folder", "not under a quarter folder such as 2024-Q1",
+                                "không nằm trong thư mục của một quý, ví dụ 2024-Q1")
             count = sum(1 for _ in _walk(entry)) if entry.is_dir() and not entry.is_symlink() else 0
-            listed.append((None, relative, reason + (f"; {count} file{'s' if count != 1 else ''} not read" if count else "")))
+            if count:
+                en += f"; {count} file{'s' if count != 1 else ''} not read"
+                vi += f"; {count} tệp không được đọc"
+            listed.append(IgnoredEntry(None, relative, kind, en, vi))
     return listed
 
 

@@ -5,6 +5,9 @@ carries its period (the folder it was dropped in), file, file hash, sheet, row n
 the run that loaded it. A file that cannot be read is logged in raw.source_file with its
 reason and the other files still load.
 
+raw.ignored_entry lists what raw/submissions/ holds and the run does not take, each entry
+with its reason, in the same transaction: nothing under raw/ is dropped without a word.
+
 The two assets here are written by hand, not with `sql_table`: reading workbooks and CSV
 files is Python's work (the reader in ntm_pipeline/submissions/), not a query's. They load
 the files through the checks library (ntm_pipeline/checks/), as `ntm validate` does.
@@ -12,8 +15,10 @@ the files through the checks library (ntm_pipeline/checks/), as `ntm validate` d
 
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.checks import clear_raw, create_raw_tables, load_raw, load_targets
@@ -30,13 +35,18 @@ from ntm_pipeline.submissions.reader import (
 from ntm_pipeline.warehouse import (
     WAREHOUSE_POOL,
     comment_table,
+    insert_frame,
     partition_rows,
+    read_sql,
     scalar,
     table_metadata,
     table_name,
     transaction,
     warehouse,
 )
+
+SQL = Path(__file__).parent / "sql"
+IGNORED_COLUMNS = ["period", "path", "kind", "reason_vi", "reason_en"]
 
 
 @dg.multi_asset(
@@ -45,6 +55,12 @@ from ntm_pipeline.warehouse import (
             keys.RAW_SOURCE_FILE, kinds={"duckdb", "python"},
             description="One row per submission file and period: its hash, format, the sheets "
             "read, rows read, and status 'parsed' or 'rejected' with the reason a file could not be read.",
+        ),
+        dg.AssetSpec(
+            keys.RAW_IGNORED_ENTRY, kinds={"duckdb", "python"},
+            description="One row per entry under raw/submissions/ that the run sees and does not take (lock "
+            "and system files, files of other kinds, links to folders, folders of no quarter of the calendar, "
+            "files outside any quarter folder): its quarter (empty outside any), path, kind and reason.",
         ),
         *[
             dg.AssetSpec(
@@ -73,16 +89,20 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
     periods = partition_periods(context)
     root = submissions.path
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    tables = [keys.RAW_SOURCE_FILE, *(keys.raw(t) for t in SUBMISSION_TABLES)]
+    tables = [keys.RAW_SOURCE_FILE, keys.RAW_IGNORED_ENTRY, *(keys.raw(t) for t in SUBMISSION_TABLES)]
     parsed_count, rejected = 0, []
     # What raw/submissions/ holds and no submission is: listed, never dropped without a word.
     ignored = ignored_entries(root, periods)
-    for period, path, reason in ignored:
-        context.log.info(f"{period or 'no quarter'}: {path} ignored: {reason}")
+    for entry in ignored:
+        context.log.info(f"{entry.period or 'no quarter'}: {entry.path} ignored: {entry.reason_en}")
     with warehouse(duckdb) as conn:
         create_raw_tables(conn, SUBMISSION_TABLES)
+        conn.execute(read_sql(SQL / "ignored_entry_table.sql"))
         with transaction(conn):
             clear_raw(conn, periods)
+            conn.execute(read_sql(SQL / "ignored_entry_clear.sql"), {"periods": periods})
+            if ignored:
+                insert_frame(conn, "raw.ignored_entry", ignored_frame(ignored, context.run_id, loaded_at))
             for period in periods:
                 paths = [path for _, path in discover_submission_files(root, [period])]
                 for parsed in load_raw(conn, period, paths, root, context.run_id, loaded_at, check_links=True):
@@ -100,10 +120,15 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
                 "periods": dg.MetadataValue.text(", ".join(periods)),
                 "files_parsed": parsed_count,
                 "files_rejected": len(rejected),
+            },
+        )
+        yield dg.MaterializeResult(
+            asset_key=keys.RAW_IGNORED_ENTRY,
+            metadata={
+                **table_metadata(conn, "raw.ignored_entry", len(ignored)),
                 "files_ignored": len(ignored),
                 "ignored": dg.MetadataValue.md(
-                    "\n".join(f"- `{path}` ({period or 'no quarter'}): {reason}" for period, path, reason in ignored)
-                    or "none"
+                    "\n".join(f"- `{e.path}` ({e.period or 'no quarter'}): {e.reason_en}" for e in ignored) or "none"
                 ),
             },
         )
@@ -126,6 +151,16 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
                 asset_key=keys.raw(table),
                 metadata=table_metadata(conn, name, partition_rows(conn, name, periods), column_descriptions(table)),
             )
+
+
+def ignored_frame(ignored, run_id: str, loaded_at: datetime) -> pd.DataFrame:
+    """The rows of raw.ignored_entry for the entries `reader.ignored_entries` listed."""
+    frame = pd.DataFrame(
+        {c: pd.array([getattr(e, c) for e in ignored], dtype="string") for c in IGNORED_COLUMNS}
+    )
+    frame["run_id"] = run_id
+    frame["loaded_at"] = pd.Series([loaded_at] * len(frame), dtype="datetime64[us]")
+    return frame
 
 
 @dg.multi_asset(

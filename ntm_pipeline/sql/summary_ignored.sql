@@ -1,0 +1,6 @@
+-- `ntm run`'s summary: what the run saw under raw/submissions/ and did not take, in its
+-- quarters' folders and outside any quarter folder (period NULL), each with its reason.
+SELECT path, reason_en
+FROM raw.ignored_entry
+WHERE period IS NULL OR period IN (SELECT unnest($periods))
+ORDER BY path
