@@ -11,6 +11,8 @@ the traceback goes to a log file, or to stderr with --debug."""
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 import tempfile
 import traceback
@@ -185,6 +187,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             print("ntm serve: no account yet; create the first administrator with\n"
                   "  ntm users add --role admin admin", file=sys.stderr)
         print(f"ntm serve: accounts in {intake_db_url()}; http://{args.host}:{args.port}/", file=sys.stderr)
+        os.environ.setdefault("NTM_INTAKE_WARM_UP", "1")  # load the checks at start, not on the first upload
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         uvicorn.run("ntm_pipeline.web.app:create_app", factory=True, host=args.host, port=args.port,
                     proxy_headers=True, forwarded_allow_ips="127.0.0.1")
         return 0

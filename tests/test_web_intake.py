@@ -549,3 +549,51 @@ def test_ntm_users_add_list_disable(env, monkeypatch, capsys):
         main(["users", "add", "xa1", "--role", "commune", "--area", "123", "--password-stdin"])
     assert "a commune account needs --area" in capsys.readouterr().err
     store.close()
+
+
+def test_a_csv_keeps_its_table_in_the_generated_name(client, store, env):
+    from ntm_pipeline.contract import SUBMISSION
+    from ntm_pipeline.submissions.writer import write_csv
+
+    sign_in(client, "xa04978")
+    path = env / "uploads" / "kim-boi.submission.csv"
+    write_csv(path, SUBMISSION, submission_rows("04978")["submission"], period=PERIOD)
+    answer = upload(client, path)
+    assert answer.status_code == 200, text_of(answer.text)
+    (stored,) = filed_files(env)
+    assert re.fullmatch(rf"04978_{PERIOD}_\w+_[0-9a-f]{{8}}\.submission\.csv", stored.name)
+    assert stored.read_bytes() == path.read_bytes()
+    unknown = env / "uploads" / "bang.csv"  # no table in its name: the reader's reason
+    unknown.write_bytes(path.read_bytes())
+    refused = upload(client, unknown)
+    assert refused.status_code == 422 and "không xác định được bảng của tệp CSV" in refused.text
+
+
+def test_two_first_files_checked_at_once_are_not_both_filed_and_nothing_is_overwritten(store, checker, env):
+    from ntm_pipeline.web.accounts import FilingConflict
+
+    officer = store.get_user("xa04978")
+
+    def check(name: str, edit=None, correction: bool = False) -> intake.UploadCheck:
+        path = workbook(env / "uploads", name=name, edit=edit)
+        copy = env / f"{name}.upload"
+        copy.write_bytes(path.read_bytes())
+        return intake.check_upload(copy, name, PERIOD, officer, store, checker, "vi", correction, can_see_commune)
+
+    first, second = check("a.xlsx"), check("b.xlsx", lambda rows: rows["submission"][0].update(farms=8))
+    assert first.problems == [] and second.problems == []  # each checked before the other was filed
+    intake.file_checked(first, officer, store)
+    with pytest.raises(FilingConflict):
+        intake.file_checked(second, officer, store)
+    assert [p.name for p in filed_files(env)] == [first.stored_name]
+    assert [f.stored_name for f in store.filings_of(PERIOD, "04978")] == [first.stored_name]
+    # A file of the generated name already there is never replaced, and the filing is not recorded.
+    third = check("c.xlsx", lambda rows: rows["submission"][0].update(is_correction="x", date_prepared="16/10/2026"),
+                  correction=True)
+    assert third.problems == []
+    squatter = env / "raw" / "submissions" / PERIOD / third.stored_name
+    squatter.write_bytes(b"earlier bytes")
+    with pytest.raises(FileExistsError):
+        intake.file_checked(third, officer, store)
+    assert squatter.read_bytes() == b"earlier bytes"
+    assert [f.stored_name for f in store.filings_of(PERIOD, "04978")] == [first.stored_name]

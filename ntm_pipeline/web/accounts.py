@@ -49,7 +49,11 @@ filings = sa.Table(
     sa.Column("size_bytes", sa.Integer, nullable=False),
     sa.Column("is_correction", sa.Boolean, nullable=False),
     sa.Column("original_name", sa.String(255), nullable=False),  # a label: never used as a path
+    # The commune's n-th filing of the quarter (0 the first): unique, so two files checked at the
+    # same time as the same next filing cannot both be taken, whatever process serves them.
+    sa.Column("sequence", sa.Integer),
     sa.Index("ix_intake_filing_period_commune", "period", "commune_code"),
+    sa.Index("ux_intake_filing_sequence", "period", "commune_code", "sequence", unique=True),
 )
 
 
@@ -74,6 +78,7 @@ class Filing:
     size_bytes: int
     is_correction: bool
     original_name: str
+    sequence: int | None = None
 
 
 def dagster_home() -> Path:
@@ -93,6 +98,10 @@ def intake_folder() -> Path:
     if url.get_backend_name() == "sqlite" and url.database:
         return Path(url.database).parent
     return dagster_home()
+
+
+class FilingConflict(Exception):
+    """Another file of the commune and quarter was filed between a check and its filing."""
 
 
 class AccountError(ValueError):
@@ -185,15 +194,26 @@ class AccountStore:
 
     # Filings
     def record_filing(self, *, username: str, period: str, commune_code: str, stored_name: str, sha256: str,
-                      size_bytes: int, is_correction: bool, original_name: str, filed_at: datetime) -> Filing:
-        with self.engine.begin() as conn:
-            result = conn.execute(filings.insert().values(
-                username=username, filed_at=filed_at, period=period, commune_code=commune_code,
-                stored_name=stored_name, sha256=sha256, size_bytes=size_bytes, is_correction=is_correction,
-                original_name=original_name[:255]))
-            key = result.inserted_primary_key[0]
-            row = conn.execute(sa.select(filings).where(filings.c.id == key)).mappings().one()
+                      size_bytes: int, is_correction: bool, original_name: str, filed_at: datetime,
+                      sequence: int | None = None) -> Filing:
+        """Records a filing; raises FilingConflict when the commune's filing `sequence` of the
+        quarter is taken already (another file was filed since this one was checked)."""
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(filings.insert().values(
+                    username=username, filed_at=filed_at, period=period, commune_code=commune_code,
+                    stored_name=stored_name, sha256=sha256, size_bytes=size_bytes, is_correction=is_correction,
+                    original_name=original_name[:255], sequence=sequence))
+                key = result.inserted_primary_key[0]
+                row = conn.execute(sa.select(filings).where(filings.c.id == key)).mappings().one()
+        except sa.exc.IntegrityError as exc:
+            raise FilingConflict(f"{period} {commune_code}: filing {sequence} is taken") from exc
         return Filing(**row)
+
+    def delete_filing(self, filing_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(filings.delete().where(filings.c.id == filing_id))
+
 
     def filings_of(self, period: str | None = None, commune_code: str | None = None) -> list[Filing]:
         """Filings, oldest first: of a quarter, of a commune, or both."""

@@ -31,7 +31,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from ntm_pipeline.quarters import QUARTERS
 from ntm_pipeline.settings import reader_limit
 from ntm_pipeline.web import intake
-from ntm_pipeline.web.accounts import AccountStore, User
+from ntm_pipeline.web.accounts import AccountStore, FilingConflict, User
 from ntm_pipeline.web.auth import (
     SESSION_COOKIE,
     SESSION_MAX_AGE,
@@ -148,6 +148,10 @@ def create_app(checker=None, store: AccountStore | None = None) -> fastapi.FastA
             return app.state.checker
 
     app.state.get_checker = get_checker
+    if checker is None and os.environ.get("NTM_INTAKE_WARM_UP") == "1":  # set by `ntm serve`
+        # The checks library loads its reference tables and suites in seconds: at start, not on
+        # the first officer's upload.
+        threading.Thread(target=get_checker, name="ntm-intake-warm-up", daemon=True).start()
     secret = session_secret()
     https_only = os.environ.get("NTM_INTAKE_HTTPS_ONLY", "") in ("1", "true", "yes")
     # Added innermost first: the body limit sees a request before the session does.
@@ -246,7 +250,10 @@ def create_app(checker=None, store: AccountStore | None = None) -> fastapi.FastA
         lang = language(request)
         today = _today()
         quarters = []
-        visible = [f for f in app.state.store.filings_of() if _may_see(user, f.commune_code, f.period)]
+        filings = app.state.store.filings_of()
+        seen = {(f.commune_code, f.period): _may_see(user, f.commune_code, f.period)
+                for f in {(f.commune_code, f.period): f for f in filings}.values()}
+        visible = [f for f in filings if seen[f.commune_code, f.period]]
         for period in intake.open_quarters(today):
             due = intake.deadline(period)
             quarters.append({"period": period, "label": intake.period_label(period, lang),
@@ -319,6 +326,8 @@ def create_app(checker=None, store: AccountStore | None = None) -> fastapi.FastA
     async def _file(request: Request, user: User, check: intake.UploadCheck):
         try:
             filing = await run_in_threadpool(intake.file_checked, check, user, app.state.store)
+        except FilingConflict:
+            return _upload_page(request, user, check.period, intake.message(language(request), "conflict"), 409)
         except (intake.Refused, FileExistsError):
             return _upload_page(request, user, check.period, intake.message(language(request), "expired"), 409)
         log.info("intake: %s filed %s (%s, sha256 %s)", user.username, filing.stored_name, check.period, filing.sha256)

@@ -79,6 +79,8 @@ TEXT = {
         "hơn. Hãy sửa 'Ngày lập' thành ngày lập tệp này",
         "same_file": "Tệp này đã được nhận ({when}); không cần gửi lại",
         "expired": "Phiên kiểm tra đã hết hạn; hãy tải tệp lên lại",
+        "conflict": "Trong lúc kiểm tra, một tệp khác của xã cho quý này vừa được nhận; hãy tải tệp lên lại "
+        "để kiểm tra cùng tệp đó",
     },
     "en": {
         "suffix": "Only .xlsx (Excel Workbook) or .csv files are taken; a {suffix} file is not",
@@ -98,6 +100,8 @@ TEXT = {
         "Set 'Ngày lập' to the day this file was made",
         "same_file": "This file was filed already ({when}); there is no need to send it again",
         "expired": "The check has expired; upload the file again",
+        "conflict": "Another file of the commune for this quarter was filed while this one was checked; upload "
+        "it again to check it with that file",
     },
 }
 
@@ -121,6 +125,7 @@ class UploadCheck:
     commune_code: str | None = None
     is_correction: bool = False
     problems: list = field(default_factory=list)
+    earlier: int = 0  # the commune's filings of the quarter when it was checked: this one is the next
 
     @property
     def errors(self) -> list:
@@ -241,7 +246,8 @@ def check_upload(upload: Path, original_name: str, period: str, user: User, stor
         final = path.with_name(stored_name(commune or "", period, sha256, suffix, table, now))
         path.rename(final)
         path = final
-        result = UploadCheck(token, period, original_name, final.name, sha256, size, commune, is_correction)
+        result = UploadCheck(token, period, original_name, final.name, sha256, size, commune, is_correction,
+                             earlier=len(earlier))
         earlier_paths = [(raw_dir() / "submissions" / period / f.stored_name, period) for f in earlier]
         earlier_paths = [(p, q) for p, q in earlier_paths if p.is_file()]
         with _check_lock:
@@ -320,18 +326,20 @@ def file_checked(check: UploadCheck, user: User, store: AccountStore) -> Filing:
         os.fsync(handle.fileno())
     target = folder / check.stored_name
     try:
-        os.link(temporary, target)  # fails if the name exists: nothing is overwritten
-    finally:
-        temporary.unlink(missing_ok=True)
-    try:
+        # Recorded first: the commune's next filing is taken once, by this file or by none.
         filing = store.record_filing(
             username=user.username, period=check.period, commune_code=check.commune_code or "",
             stored_name=check.stored_name, sha256=check.sha256, size_bytes=check.size_bytes,
             is_correction=check.is_correction, original_name=check.original_name,
-            filed_at=datetime.now(timezone.utc).replace(tzinfo=None))
-    except BaseException:
-        target.unlink(missing_ok=True)  # not recorded: not filed
-        raise
+            filed_at=datetime.now(timezone.utc).replace(tzinfo=None),
+            sequence=check.earlier if check.commune_code else None)
+        try:
+            os.link(temporary, target)  # fails if the name exists: nothing is overwritten
+        except BaseException:
+            store.delete_filing(filing.id)  # not on disk: not filed
+            raise
+    finally:
+        temporary.unlink(missing_ok=True)
     discard(check.token)
     return filing
 
