@@ -165,22 +165,32 @@ def quarter_span(periods: list[str]) -> list[str]:
     return QUARTERS[QUARTERS.index(min(periods)) : QUARTERS.index(max(periods)) + 1]  # 'YYYY-Qn' sorts as it reads
 
 
-def lock_path() -> Path:
-    """The run lock beside the warehouse: one `ntm run` (or `ntm doctor --repair`) at a time."""
-    warehouse = settings.warehouse_path()
+def lock_path(warehouse: Path | None = None) -> Path:
+    """The run lock beside the warehouse: one run (or `ntm doctor --repair`) at a time."""
+    warehouse = warehouse or settings.warehouse_path()
     return warehouse.with_name(warehouse.name + ".run.lock")
 
 
 class RunLock:
     """An exclusive flock(2) on lock_path(), held while a run writes. The kernel releases it
     when the holder exits in any way, so a killed run never leaves it held; the file itself
-    stays, and only says who held it last (pid, host, time)."""
+    stays, and only says who held it last (pid, host, time).
+
+    Re-entrant within a process: `ntm run` holds it, and the run's warehouse resource, which
+    takes it for every run (CLI or daemon), finds it already held by its own process."""
+
+    _held: dict[Path, list] = {}  # path -> [open file, holders] of the locks this process holds
 
     def __init__(self, path: Path | None = None):
-        self.path = path or lock_path()
-        self._file = None
+        self.path = (path or lock_path()).resolve()
+        self._holding = False
 
     def acquire(self, wait: bool = False) -> bool:
+        held = RunLock._held.get(self.path)
+        if held is not None:
+            held[1] += 1
+            self._holding = True
+            return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
         file = open(self.path, "a+", encoding="utf-8")
         try:
@@ -191,8 +201,15 @@ class RunLock:
         file.truncate(0)
         file.write(f"pid {os.getpid()} on {socket.gethostname()} since {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%S} UTC\n")
         file.flush()
-        self._file = file
+        RunLock._held[self.path] = [file, 1]
+        self._holding = True
         return True
+
+    @property
+    def reentered(self) -> bool:
+        """Whether this process held the lock before this holder took it."""
+        held = RunLock._held.get(self.path)
+        return self._holding and held is not None and held[1] > 1
 
     def holder(self) -> str:
         """Who holds (or last held) the lock, as its holder wrote it."""
@@ -202,9 +219,14 @@ class RunLock:
             return "unknown"
 
     def release(self) -> None:
-        if self._file is not None:
-            self._file.close()  # closing the descriptor drops the flock
-            self._file = None
+        if not self._holding:
+            return
+        self._holding = False
+        held = RunLock._held[self.path]
+        held[1] -= 1
+        if held[1] == 0:
+            del RunLock._held[self.path]
+            held[0].close()  # closing the descriptor drops the flock
 
     def __enter__(self) -> RunLock:
         return self
@@ -303,12 +325,15 @@ def held_slots(instance: dg.DagsterInstance, dead: set[str] = frozenset()) -> di
     return held
 
 
-def leftover_files() -> list[Path]:
-    """Files a killed process leaves half-written: DuckDB's spill folder beside the warehouse
-    and the report writer's staged manifests (*.tmp). Never the WAL: it holds committed data."""
-    warehouse = settings.warehouse_path()
-    spill = warehouse.with_name(warehouse.name + ".tmp")
-    found = sorted(p for p in spill.rglob("*") if p.is_file()) if spill.is_dir() else []
+def leftover_files(warehouse: Path | None = None) -> list[Path]:
+    """Files a killed process leaves behind: the build it had not published (and its spill
+    folder), DuckDB's spill folder beside the warehouse and the report writer's staged
+    manifests (*.tmp). Never the published file or its WAL."""
+    from ntm_pipeline.publish import leftover_build, spill_path
+
+    warehouse = warehouse or settings.warehouse_path()
+    spill = spill_path(warehouse)
+    found = leftover_build(warehouse) + (sorted(p for p in spill.rglob("*") if p.is_file()) if spill.is_dir() else [])
     reports = settings.reports_dir()
     return found + (sorted(reports.rglob("*.tmp")) if reports.is_dir() else [])
 
@@ -318,10 +343,11 @@ def _in_progress(instance: dg.DagsterInstance) -> set[str]:
         dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]))}
 
 
-def recover(instance: dg.DagsterInstance, out) -> int:
+def recover(instance: dg.DagsterInstance, out, current: str | None = None, warehouse: Path | None = None) -> int:
     """Repair what dead runs left: mark them failed, free the slots of finished runs, delete
-    leftover files (only when no run is in progress: a live run's files are in use). Call it
-    holding the RunLock. Returns the number of things repaired."""
+    leftover files of `warehouse` (only when no run but `current`, the caller's own, is in
+    progress: a live run's files are in use). Call it holding the RunLock. Returns the number
+    of things repaired."""
     repaired = 0
     for run in stale_runs(instance):
         dagster_run = instance.get_run_by_id(run.run_id)
@@ -334,7 +360,7 @@ def recover(instance: dg.DagsterInstance, out) -> int:
         out(f"run {run_id[:8]} no longer runs but held the pool slot{'s' if len(slots) > 1 else ''} "
             f"of {', '.join(slots)}: freed")
         repaired += 1
-    for path in [] if _in_progress(instance) else leftover_files():
+    for path in [] if _in_progress(instance) - {current} else leftover_files(warehouse):
         path.unlink(missing_ok=True)
         out(f"removed leftover file {path}")
         repaired += 1
@@ -429,7 +455,19 @@ def _run(periods: list[str] | None, out, instance: dg.DagsterInstance) -> int:
     result = materialize_periods(
         periods, instance, resources=default_resources(), log_level="CRITICAL", progress=progress)
     print_summary(result, periods, time.perf_counter() - started, out=out)
-    return 0 if result.success else 1
+    published = publication(instance, result.run_id)
+    out(f"published: {settings.warehouse_path()} at {published}" if published else
+        f"NOT published: {settings.warehouse_path()} is as it was before this run (its steps are in the run's "
+        "event log: make dev)")
+    return 0 if result.success and published else 1
+
+
+def publication(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """When the run's build was published (its `ntm/published` tag), or None if it was not."""
+    from ntm_pipeline.resources import PUBLISHED_TAG
+
+    tag = instance.get_run_by_id(run_id).tags.get(PUBLISHED_TAG)
+    return None if tag in (None, "no") else tag
 
 
 if __name__ == "__main__":

@@ -15,9 +15,8 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ["NTM_REPORTS_DIR"] = tempfile.mkdtemp(prefix="ntm-reports-")
 
 import dagster as dg  # noqa: E402
-from dagster_duckdb import DuckDBResource  # noqa: E402
 
-from ntm_pipeline.resources import SubmissionStore  # noqa: E402
+from ntm_pipeline.resources import warehouse_resources  # noqa: E402
 from ntm_pipeline.run import materialize_periods  # noqa: E402
 from ntm_pipeline.samples.kim_boi import PERIODS  # noqa: E402
 from ntm_pipeline.settings import PROJECT_ROOT  # noqa: E402
@@ -33,10 +32,7 @@ def build_warehouse(raw_dir: Path, database: Path, periods: list[str]) -> dg.Exe
     return materialize_periods(
         periods,
         dg.DagsterInstance.ephemeral(),
-        resources={
-            "duckdb": DuckDBResource(database=str(database)),
-            "submissions": SubmissionStore(raw_dir=str(raw_dir)),
-        },
+        resources=warehouse_resources(database, raw_dir),
     )
 
 

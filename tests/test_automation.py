@@ -8,13 +8,12 @@ from datetime import datetime
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from conftest import SAMPLE_PERIODS, SAMPLE_RAW, copy_sample
 from ntm_pipeline.defs.automation import alerts
 from ntm_pipeline.defs.automation.schedules import close_quarter, deadline_day, quarter_just_closed
 from ntm_pipeline.defs.automation.sensors import new_submission_files, refresh_marts
-from ntm_pipeline.resources import SubmissionStore
+from ntm_pipeline.resources import warehouse_resources
 from ntm_pipeline.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow  # builds its own warehouses and runs the jobs through the pipeline
@@ -31,11 +30,10 @@ def tick(raw, cursor=None, instance=None, database=None):
     """One evaluation of the new-file sensor; `database` is the warehouse it compares with
     on its first tick (by default one that does not exist yet)."""
     database = database or raw.parent / "no-warehouse-yet.duckdb"
-    context = dg.build_sensor_context(
-        cursor=cursor, instance=instance,
-        resources={"submissions": SubmissionStore(raw_dir=str(raw)), "duckdb": DuckDBResource(database=str(database))},
-    )
-    return new_submission_files(context)
+    with dg.build_sensor_context(
+        cursor=cursor, instance=instance, resources=warehouse_resources(database, raw),
+    ) as context:
+        return new_submission_files(context)
 
 
 def requested(result):
@@ -255,7 +253,7 @@ def small_build(tmp_path_factory):
     home = tmp_path_factory.mktemp("small")
     raw = copy_sample(home / "raw", ["2024-Q1"], communes=["04978", "05068", "05080"])
     copy_sample(raw, ["2024-Q2"], communes=["04978", "05068"])
-    resources = {"duckdb": DuckDBResource(database=str(home / "ntm.duckdb")), "submissions": SubmissionStore(raw_dir=str(raw))}
+    resources = warehouse_resources(home / "ntm.duckdb", raw)
     (home / "dagster_home").mkdir()
     shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home / "dagster_home" / "dagster.yaml")
     instance = dg.DagsterInstance.local_temp(str(home / "dagster_home"))

@@ -1,7 +1,9 @@
-"""A run killed with SIGKILL at any step (an OOM kill, a power cut) leaves nothing that a
-person must repair: the next plain `ntm run` marks the dead run failed, frees its `duckdb`
-pool slot, finishes, and the warehouse is the one a clean run builds. `ntm doctor` reports
-what a kill left and `ntm doctor --repair` repairs it.
+"""A run killed with SIGKILL at any step (an OOM kill, a power cut) leaves the published
+warehouse as it was and nothing that a person must repair: the next plain `ntm run` marks the
+dead run failed, frees its `duckdb` pool slot, finishes, and the warehouse is the one a clean
+run builds. An analyst's read-only connection held open all along never fails a query and
+keeps the snapshot it opened. `ntm doctor` reports what a kill left and `ntm doctor --repair`
+repairs it.
 
 Real processes (`ntm run` in subprocesses, killed with os.kill) on a copy of three communes
 of one quarter, each with its own warehouse, Dagster instance and reports folder."""
@@ -137,55 +139,124 @@ def tables(database: Path) -> dict[str, list[tuple]]:
         return contents
 
 
+# An analyst's session: one read-only connection held open for the whole test, a query every
+# 0.2 s, each answer printed (communes published, or the error), until the stop file appears.
+READER = """
+import sys, time
+from pathlib import Path
+import duckdb
+conn = duckdb.connect(sys.argv[1], read_only=True)
+while not Path(sys.argv[2]).exists():
+    try:
+        print("ok", conn.execute("SELECT count(*) FROM core.fact_commune_status").fetchone()[0], flush=True)
+    except Exception as error:
+        print("failed", type(error).__name__, error, flush=True)
+    time.sleep(0.2)
+"""
+
+
+def communes_published(database: Path) -> int:
+    """From a new connection in a process of its own (this one may hold an older snapshot)."""
+    return int(subprocess.run([sys.executable, "-c", "import duckdb, sys; print(duckdb.connect(sys.argv[1], "
+                               "read_only=True).execute('SELECT count(*) FROM core.fact_commune_status').fetchone()[0])",
+                               str(database)], capture_output=True, text=True, check=True).stdout)
+
+
 def test_kill_at_every_layer_then_plain_runs_recover_unattended(tmp_path, ntm):
-    raw = copy_sample(tmp_path / "raw", [PERIOD], COMMUNES)
+    raw = copy_sample(tmp_path / "raw", [PERIOD], COMMUNES[:2])
     env = ntm_env(tmp_path / "crashed", raw)
-    # The clean run, in a world of its own, while the other is killed again and again.
-    clean_env = ntm_env(tmp_path / "clean", raw)
+    database = tmp_path / "crashed" / "ntm.duckdb"
+    # The clean run of all three communes, in a world of its own, while the other is killed
+    # again and again.
+    clean_env = ntm_env(tmp_path / "clean", copy_sample(tmp_path / "raw-all", [PERIOD], COMMUNES))
     clean = ntm(clean_env, "run")
+    # The published warehouse of two communes; then the third commune's file arrives.
+    first = ntm(env, "run")
+    assert first.finish() == 0, first.output[-3000:]
+    before = tables(database)
+    copy_sample(raw, [PERIOD], COMMUNES[2:])
+    stop = tmp_path / "stop-reading"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(database), str(stop)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
-    killed: list[str] = []
-    for moment in MOMENTS:
-        run = ntm(env, "run")
-        run.wait_for(f"] {moment} …")
-        time.sleep(0.3)  # inside the step, not at its edge
-        run.kill()
-        if killed:
-            # This plain run repaired the one killed before it, unattended, then got past the
-            # pool to a later step: the dead run's slot no longer held it up.
-            assert f"run {killed[-1]} was STARTED, but its process (pid" in run.output, run.output[-3000:]
-            assert f"run {killed[-1]} no longer runs but held the pool slot" in run.output, run.output[-3000:]
-            assert run_status(env, killed[-1]) == dg.DagsterRunStatus.FAILURE
-        killed.append(run_id_of(run))
-        # What the kill left, as Dagster alone would leave it: the run STARTED for ever and
-        # its step's slot of the pool held (a plain run would wait on it for ever).
-        assert run_status(env, killed[-1]) == dg.DagsterRunStatus.STARTED
-        assert [run_id for run_id, _ in claimed_slots(env)] == [killed[-1]]
+    try:
+        killed: list[str] = []
+        for moment in MOMENTS:
+            run = ntm(env, "run")
+            run.wait_for(f"] {moment} …")
+            time.sleep(0.3)  # inside the step, not at its edge
+            run.kill()
+            # The published warehouse is exactly as before the killed run.
+            assert tables(database) == before, moment
+            if killed:
+                # This plain run repaired the one killed before it, unattended, then got past the
+                # pool to a later step: the dead run's slot no longer held it up.
+                assert f"run {killed[-1]} was STARTED, but its process (pid" in run.output, run.output[-3000:]
+                assert f"run {killed[-1]} no longer runs but held the pool slot" in run.output, run.output[-3000:]
+                assert run_status(env, killed[-1]) == dg.DagsterRunStatus.FAILURE
+            killed.append(run_id_of(run))
+            # What the kill left, as Dagster alone would leave it: the run STARTED for ever and
+            # its step's slot of the pool held (a plain run would wait on it for ever).
+            assert run_status(env, killed[-1]) == dg.DagsterRunStatus.STARTED
+            assert [run_id for run_id, _ in claimed_slots(env)] == [killed[-1]]
 
-    # `ntm doctor` names what the last kill left, and repairs it with --repair.
-    report = subprocess.run([NTM, "doctor"], env=env, capture_output=True, text=True, timeout=120)
-    assert report.returncode == 1, report.stdout + report.stderr
-    assert f"stale run {killed[-1]}" in report.stdout and "STARTED" in report.stdout, report.stdout
-    assert f"pool slots held by dead run {killed[-1]}" in report.stdout, report.stdout
-    assert run_status(env, killed[-1]) == dg.DagsterRunStatus.STARTED  # reporting repairs nothing
-    repair = subprocess.run([NTM, "doctor", "--repair"], env=env, capture_output=True, text=True, timeout=120)
-    assert repair.returncode == 0, repair.stdout + repair.stderr
-    assert f"run {killed[-1]} was STARTED" in repair.stdout, repair.stdout
-    after = subprocess.run([NTM, "doctor"], env=env, capture_output=True, text=True, timeout=120)
-    assert (after.returncode, after.stdout.strip()) == (0, "nothing left by a crash"), after.stdout
+        # `ntm doctor` names what the last kill left, and repairs it with --repair.
+        report = subprocess.run([NTM, "doctor"], env=env, capture_output=True, text=True, timeout=120)
+        assert report.returncode == 1, report.stdout + report.stderr
+        assert f"stale run {killed[-1]}" in report.stdout and "STARTED" in report.stdout, report.stdout
+        assert f"pool slots held by dead run {killed[-1]}" in report.stdout, report.stdout
+        assert run_status(env, killed[-1]) == dg.DagsterRunStatus.STARTED  # reporting repairs nothing
+        repair = subprocess.run([NTM, "doctor", "--repair"], env=env, capture_output=True, text=True, timeout=120)
+        assert repair.returncode == 0, repair.stdout + repair.stderr
+        assert f"run {killed[-1]} was STARTED" in repair.stdout, repair.stdout
+        after = subprocess.run([NTM, "doctor"], env=env, capture_output=True, text=True, timeout=120)
+        assert (after.returncode, after.stdout.strip()) == (0, "nothing left by a crash"), after.stdout
 
-    final = ntm(env, "run")
-    assert final.finish() == 0, final.output[-3000:]
-    assert "marked failed" not in final.output  # nothing was left to repair
-    assert clean.finish() == 0, clean.output[-3000:]
+        final = ntm(env, "run")
+        assert final.finish() == 0, final.output[-3000:]
+        assert "marked failed" not in final.output  # nothing was left to repair
+        assert clean.finish() == 0, clean.output[-3000:]
+    finally:
+        stop.touch()  # the reader ends even when an assertion failed
+    # The analyst's connection answered every query, from the snapshot it opened (two
+    # communes) while new connections see the run just published (three).
+    answers = reader.communicate(timeout=60)[0].splitlines()
+    assert len(answers) > 50 and set(answers) == {"ok 2"}, answers[-20:]
+    assert communes_published(database) == len(COMMUNES)
 
     with instance_of(env) as instance:
         statuses = {r.run_id[:8]: r.status for r in instance.get_runs()}
     assert statuses == {**{k: dg.DagsterRunStatus.FAILURE for k in killed},
-                        run_id_of(final): dg.DagsterRunStatus.SUCCESS}
+                        run_id_of(first): dg.DagsterRunStatus.SUCCESS, run_id_of(final): dg.DagsterRunStatus.SUCCESS}
     assert claimed_slots(env) == []
     crashed, reference = tables(tmp_path / "crashed" / "ntm.duckdb"), tables(tmp_path / "clean" / "ntm.duckdb")
     assert sorted(crashed) == sorted(reference)
     assert len(reference["core.fact_commune_status"]) == len(COMMUNES)
     for name in reference:
         assert crashed[name] == reference[name], name
+
+
+def test_the_daemon_repairs_a_killed_run_on_its_own(tmp_path, ntm):
+    """A run killed while the daemon serves (no `ntm run` after it): the repair sensor marks it
+    failed and frees its pool slot, so the run queue, one run at a time, is not held for ever."""
+    from ntm_pipeline.defs.automation.sensors import repair_after_crash
+    from ntm_pipeline.resources import warehouse_resources
+
+    env = ntm_env(tmp_path, copy_sample(tmp_path / "raw", [PERIOD], COMMUNES[:1]))
+    run = ntm(env, "run")
+    run.wait_for("] staging.investment …")
+    run.kill()
+    dead = run_id_of(run)
+    assert [run_id for run_id, _ in claimed_slots(env)] == [dead]
+    with instance_of(env) as instance:
+        resources = {"duckdb": warehouse_resources(env["NTM_WAREHOUSE"], env["NTM_RAW_DIR"])["duckdb"]}
+        with dg.build_sensor_context(instance=instance, resources=resources) as context:
+            first = repair_after_crash(context)
+        assert f"run {dead} was STARTED, but its process (pid {run.process.pid}) ended" in first.skip_message
+        assert f"run {dead} no longer runs but held the pool slot" in first.skip_message
+        assert "removed leftover file" in first.skip_message and ".ntm.duckdb.build" in first.skip_message
+        with dg.build_sensor_context(instance=instance, resources=resources) as context:
+            again = repair_after_crash(context)
+        assert again.skip_message == "nothing left by a crash"
+    assert run_status(env, dead) == dg.DagsterRunStatus.FAILURE
+    assert claimed_slots(env) == []

@@ -13,10 +13,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from conftest import copy_sample
-from ntm_pipeline.resources import SubmissionStore
+from ntm_pipeline.resources import warehouse_resources
 from ntm_pipeline.run import materialize_periods
 from ntm_pipeline.settings import PROJECT_ROOT
 
@@ -75,7 +74,7 @@ def test_a_quarter_runs_on_the_postgres_instance(postgres, tmp_path, monkeypatch
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         result = materialize_periods(
             ["2024-Q1"], instance,
-            resources={"duckdb": DuckDBResource(database=str(database)), "submissions": SubmissionStore(raw_dir=str(raw))},
+            resources=warehouse_resources(database, raw),
         )
         assert result.success
         stored = instance.get_run_by_id(result.run_id)

@@ -7,11 +7,10 @@ import sys
 import dagster as dg
 import duckdb
 import pytest
-from dagster_duckdb import DuckDBResource
 
 from conftest import SAMPLE_RAW
 from ntm_pipeline.defs import keys
-from ntm_pipeline.resources import SubmissionStore
+from ntm_pipeline.resources import warehouse_resources
 from ntm_pipeline.run import materialize_periods
 
 pytestmark = pytest.mark.slow  # builds its own warehouses through the pipeline
@@ -68,15 +67,21 @@ def test_reconciliation_passes_on_the_sample_and_fails_on_a_forged_loss(sample_w
             "(SELECT min(row_number) FROM core.fact_investment WHERE period = '2024-Q1' AND source_file LIKE '%05068%')"
         ).fetchall()[0][0]
         assert deleted == 1
+    forged_bytes = forged.read_bytes()
+    instance = dg.DagsterInstance.ephemeral()
     result = materialize_periods(
-        ["2024-Q1"], dg.DagsterInstance.ephemeral(),
-        resources={"duckdb": DuckDBResource(database=str(forged)), "submissions": SubmissionStore(raw_dir=str(SAMPLE_RAW))},
+        ["2024-Q1"], instance,
+        resources=warehouse_resources(forged, SAMPLE_RAW),
         selection=dg.AssetSelection.assets(keys.ROW_RECONCILIATION),
     )
     (check,) = result.get_asset_check_evaluations()
     assert not check.passed
     assert check.metadata["rows_unaccounted"].value == 1
     assert "05068-nam-thuong.xlsx | investment" in check.metadata["problems"].value
+    # The blocking check failed its step, so the run published nothing: the file is as it was.
+    assert not result.success
+    assert instance.get_run_by_id(result.run_id).tags["ntm/published"] == "no"
+    assert forged.read_bytes() == forged_bytes
 
 
 def test_definitions_load_without_great_expectations():
@@ -108,6 +113,8 @@ def test_a_failed_critical_check_stops_the_facts(tmp_path, monkeypatch):
     try:
         raw = copy_sample(tmp_path / "raw", ["2024-Q1"], communes=["05068"])
         result = build_warehouse(raw, tmp_path / "ntm.duckdb", ["2024-Q1"])
+        # A run with a failed step publishes nothing: there was no warehouse, there is none.
+        assert not result.success and not (tmp_path / "ntm.duckdb").exists()
     finally:
         load_suite.cache_clear()
     check = next(e for e in result.get_asset_check_evaluations()

@@ -3,12 +3,12 @@
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from ntm_pipeline.defs import keys
 from ntm_pipeline.defs.mart.checks import CHECK_SPECS, areas_add_up, every_kpi_present
 from ntm_pipeline.defs.sql_asset import sql_table
 from ntm_pipeline.partitions import by_quarter, partition_periods
+from ntm_pipeline.resources import WarehouseResource
 from ntm_pipeline.warehouse import WAREHOUSE_POOL, read_sql, warehouse
 
 SQL = Path(__file__).parent / "sql"
@@ -130,7 +130,7 @@ capital_by_source = _mart(
     **by_quarter(),
     automation_condition=FOLLOW_INPUTS,
 )
-def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def quarterly_report(context: dg.AssetExecutionContext, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """The quarterly NTM report of every district and province (from 2025-Q3, when there are no
     districts, of every province and every commune that reported), written from the warehouse in
     the style of the district news releases: capital, projects by category, VietGAP and
@@ -149,7 +149,7 @@ def quarterly_report(context: dg.AssetExecutionContext, duckdb: DuckDBResource) 
     period = partition_periods(context)[-1]
     with warehouse(duckdb) as conn:
         areas = conn.execute(read_sql(SQL / "report_areas.sql"), {"period": period}).fetchall()
-    reports = write_reports(duckdb.database, period, areas, reports_dir() / period)
+    reports = write_reports(duckdb.run_database, period, areas, reports_dir() / period)
     written = reports.files
     # The UI shows the report of the first district by code (after the reform, of the first
     # province), as written.
