@@ -89,7 +89,7 @@ def test_sensors_and_schedules_are_described_and_on():
     repository = defs.get_repository_def()
     instigators = [*repository.sensor_defs, *repository.schedule_defs]
     assert sorted(i.name for i in instigators) == [
-        "close_quarter", "new_submission_files", "refresh_marts", "run_failure_alert"]
+        "close_quarter", "new_submission_files", "refresh_marts", "repair_after_crash", "run_failure_alert"]
     for instigator in instigators:
         assert instigator.description and len(instigator.description) > 60, instigator.name
         assert instigator.default_status.value == "RUNNING", instigator.name

@@ -172,3 +172,29 @@ refresh_marts = dg.AutomationConditionSensorDefinition(
     "quarter's when a reference list or the targets change content (reference_job). A quarter_job run "
     "rebuilds its own marts, so it starts nothing here.",
 )
+
+
+@dg.sensor(
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Every 60 s, marks failed the runs the instance shows in progress whose process has "
+    "died (killed, out of memory, a power cut: Dagster's run monitoring cannot see that with the "
+    "default run launcher) and frees the pool slots they held, so the run queue moves on without a "
+    "person. What it repaired is its skip reason; `ntm doctor` reports the same by hand.",
+)
+def repair_after_crash(context: dg.SensorEvaluationContext, duckdb: DuckDBResource) -> dg.SkipReason:
+    """The daemon's half of 'a crash is survived without a person': the same repair every run
+    makes when it starts (ntm_pipeline/run.py, `recover`), taken only when no run holds the
+    warehouse's run lock (a live run's files are in use)."""
+    from ntm_pipeline.run import RunLock, lock_path, recover
+
+    warehouse = Path(duckdb.database)
+    lock = RunLock(lock_path(warehouse))
+    if not lock.acquire(wait=False):
+        return dg.SkipReason(f"a run is in progress ({lock.holder()}); it repaired what it found when it started")
+    repaired: list[str] = []
+    with lock:
+        recover(context.instance, repaired.append, warehouse=warehouse)
+    for line in repaired:
+        context.log.warning(line)
+    return dg.SkipReason("; ".join(repaired) if repaired else "nothing left by a crash")
