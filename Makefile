@@ -49,7 +49,8 @@ docs: $(INSTALLED)
 ## plain-DuckDB floor (bench/). Pick scales with BENCH_SCALES=kim_boi,province,country.
 bench: $(INSTALLED)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/publish.py
 
 ## Delete the warehouse file; the next `make run` rebuilds it from raw/.
 clean-warehouse:
-	rm -f warehouse/ntm.duckdb warehouse/ntm.duckdb.wal
+	rm -f warehouse/ntm.duckdb warehouse/ntm.duckdb.wal warehouse/.ntm.duckdb.build warehouse/.ntm.duckdb.build.wal
