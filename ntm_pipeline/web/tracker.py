@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import fastapi
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ntm_pipeline import settings
 from ntm_pipeline.quarters import QUARTERS, quarters_begun
@@ -292,8 +292,11 @@ def _area_for(conn, user: User, period: str, requested: str | None) -> Area | No
 
 
 @router.get("/tracker", response_class=HTMLResponse)
-def tracker_index(request: Request, user: User = Depends(require_user)):
-    """The user's area and the open quarters, with their counts; links to every earlier quarter."""
+def tracker_index(request: Request, period: str | None = None, user: User = Depends(require_user)):
+    """The user's area and the open quarters, with their counts; links to every earlier quarter.
+    `?period=` goes to that quarter's page (the intake's pages link so)."""
+    if period in QUARTERS:
+        return RedirectResponse(f"/tracker/{period}", status_code=303)
     when = today()
     quarters = user_quarters(user, when)
     open_now = [p for p in open_quarters(when) if p in quarters]
@@ -303,9 +306,9 @@ def tracker_index(request: Request, user: User = Depends(require_user)):
         return _unavailable(request, user)
     try:
         summaries = []
-        for period in open_now:
-            area = own_area(conn, user, period)
-            summaries.append((period, area, tracker(conn, period, area, _store(request), when) if area else None))
+        for quarter in open_now:
+            area = own_area(conn, user, quarter)
+            summaries.append((quarter, area, tracker(conn, quarter, area, _store(request), when) if area else None))
     finally:
         conn.close()
     return _page(request, "tracker_index.html", {
@@ -317,7 +320,8 @@ def tracker_index(request: Request, user: User = Depends(require_user)):
 @router.get("/tracker/{period}", response_class=HTMLResponse)
 def tracker_page(request: Request, period: str, area: str | None = None, status: str | None = None,
                  user: User = Depends(require_user)):
-    """Every commune of the area in the quarter with its status; `?status=` keeps one status."""
+    """Every commune of the area in the quarter with its status; `?status=` keeps one status
+    (or `received`: all but those not received)."""
     _check_period(period)
     try:
         conn = open_warehouse()
@@ -333,12 +337,12 @@ def tracker_page(request: Request, period: str, area: str | None = None, status:
         board = tracker(conn, period, shown, _store(request))
     finally:
         conn.close()
-    rows = board.rows
-    if status in STATUSES:
-        rows = [r for r in rows if r["status"] == status]
+    status = status if status in (*STATUSES, "received") else None
+    rows = [r for r in board.rows if status is None or r["status"] == status
+            or (status == "received" and r["status"] != "not_received")]
     provinces = _by_province(board.rows) if shown.level == "all" else None
     return _page(request, "tracker.html", {
-        "user": user, "board": board, "rows": rows, "status": status if status in STATUSES else None,
+        "user": user, "board": board, "rows": rows, "status": status,
         "statuses": STATUSES, "provinces": provinces, "has_districts": period < FIRST_POST_REFORM,
         "area_param": area or "",
     })
