@@ -597,3 +597,17 @@ def test_two_first_files_checked_at_once_are_not_both_filed_and_nothing_is_overw
         intake.file_checked(third, officer, store)
     assert squatter.read_bytes() == b"earlier bytes"
     assert [f.stored_name for f in store.filings_of(PERIOD, "04978")] == [first.stored_name]
+
+
+def test_a_header_error_refuses_the_whole_file_and_says_so(client, env, checker):
+    sign_in(client, "xa04978")
+    path = workbook(env / "uploads", edit=lambda rows: rows["submission"][0].update(farms="sáu"))
+    answer = upload(client, path)
+    assert answer.status_code == 422
+    (expected,) = checked_files([path], "vi", PERIOD, checker)
+    assert [(p.whole_file, p.sheet, p.row, p.column, p.value) for p in expected.problems] == \
+        [(True, "Thông tin chung", 2, "Số trang trại", "sáu")]
+    assert (f"<td>2</td><td>Số trang trại</td><td>sáu</td><td><strong>Cả tệp không được nhận:</strong> "
+            f"{expected.problems[0].message}</td>") in answer.text.replace("\n", "")
+    assert "Kỳ báo cáo: Quý III/2026 · Mã xã 04978" in text_of(answer.text)
+    assert filed_files(env) == []
