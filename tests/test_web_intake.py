@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import time
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -280,6 +281,18 @@ def test_warnings_only_are_filed_after_the_officer_confirms(client, store, env):
     assert [f.stored_name for f in store.filings_of(PERIOD, "04978")] == [stored.name]
     again = client.post("/upload/confirm", data={"csrftoken": token_of(answer.text), "token": token})
     assert again.status_code == 409 and len(filed_files(env)) == 1  # a token files once
+    # A check left unconfirmed is swept after an hour, and can no longer be confirmed.
+    late = upload(client, workbook(env / "uploads", name="muon.xlsx", hide_row=3, edit=lambda rows: rows[
+        "submission"][0].update(is_correction="x", date_prepared="16/10/2026")), correction=True)
+    assert late.status_code == 200 and "Xác nhận và gửi tệp" in late.text
+    token = re.search(r'name="token" value="([0-9a-f]{32})"', late.text).group(1)
+    intake.sweep_pending(time.time() + intake.PENDING_SECONDS - 60)
+    assert intake.pending(token) is not None
+    intake.sweep_pending(time.time() + intake.PENDING_SECONDS + 60)
+    assert list((env / "pending").iterdir()) == []
+    expired = client.post("/upload/confirm", data={"csrftoken": token_of(late.text), "token": token})
+    assert expired.status_code == 409 and "Phiên kiểm tra đã hết hạn" in expired.text
+    assert len(filed_files(env)) == 1
 
 
 def test_another_account_cannot_confirm_an_officers_check(client, store, app, env):
@@ -610,4 +623,16 @@ def test_a_header_error_refuses_the_whole_file_and_says_so(client, env, checker)
     assert (f"<td>2</td><td>Số trang trại</td><td>sáu</td><td><strong>Cả tệp không được nhận:</strong> "
             f"{expected.problems[0].message}</td>") in answer.text.replace("\n", "")
     assert "Kỳ báo cáo: Quý III/2026 · Mã xã 04978" in text_of(answer.text)
+    assert filed_files(env) == []
+
+
+def test_a_workbook_of_another_quarter_is_refused_by_the_pipelines_rule(client, env, checker):
+    sign_in(client, "xa04978")
+    path = workbook(env / "uploads")  # Kỳ báo cáo 2026-Q3
+    answer = upload(client, path, period="2026-Q4")
+    assert answer.status_code == 422
+    (expected,) = checked_files([path], "vi", "2026-Q4", checker)
+    assert expected.problems and all(p.severity == "critical" for p in expected.problems)
+    assert all(p.message in answer.text.replace("&#39;", "'") for p in expected.problems)
+    assert any("2026-Q3" in p.line for p in expected.problems)
     assert filed_files(env) == []

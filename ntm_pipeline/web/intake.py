@@ -185,11 +185,27 @@ def stored_name(commune_code: str, period: str, sha256: str, suffix: str, table:
     return f"{code}_{period}_{stamp}_{sha256[:8]}" + (f".{table}" if table else "") + suffix
 
 
+PENDING_SECONDS = 3600  # a check with warnings waits this long for its confirmation
+
+
 def pending_dir() -> Path:
     """Checked files waiting for a confirmation: in the system's temporary folder, outside raw/."""
     folder = Path(os.environ.get("NTM_INTAKE_PENDING_DIR") or Path(os.environ.get("TMPDIR", "/tmp")) / "ntm-intake")
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
+
+
+def sweep_pending(now: float | None = None) -> None:
+    """Removes the checks that waited longer than PENDING_SECONDS for a confirmation."""
+    import time
+
+    now = now or time.time()
+    for entry in pending_dir().iterdir():
+        try:
+            if now - entry.stat().st_mtime > PENDING_SECONDS:
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        except OSError:  # removed by another request meanwhile
+            pass
 
 
 def _communes_of(parsed) -> set[str]:
@@ -214,6 +230,7 @@ def check_upload(upload: Path, original_name: str, period: str, user: User, stor
     from ntm_pipeline.presubmit import checked_files
     from ntm_pipeline.submissions.reader import read_submission_file
 
+    sweep_pending()
     try:
         suffix, table = safe_suffix(original_name, lang)
         if period not in open_quarters(today):
