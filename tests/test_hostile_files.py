@@ -312,10 +312,9 @@ def test_a_rerun_replaces_the_ignored_entries_of_its_quarters(corpus, tmp_path):
     import shutil
 
     import dagster as dg
-    from dagster_duckdb import DuckDBResource
 
     from ntm_pipeline.defs.raw.assets import raw_submissions
-    from ntm_pipeline.resources import SubmissionStore
+    from ntm_pipeline.resources import warehouse_resources
     from ntm_pipeline.run import materialize_periods
 
     raw, _, conn = corpus
@@ -326,7 +325,7 @@ def test_a_rerun_replaces_the_ignored_entries_of_its_quarters(corpus, tmp_path):
         writer.executemany("INSERT INTO raw.ignored_entry (period, path, kind) VALUES (?, ?, 'not_a_submission')", stale)
     result = materialize_periods(
         [PERIOD], dg.DagsterInstance.ephemeral(),
-        resources={"duckdb": DuckDBResource(database=str(database)), "submissions": SubmissionStore(raw_dir=str(raw))},
+        resources=warehouse_resources(database, raw),
         selection=dg.AssetSelection.assets(*raw_submissions.keys),
     )
     assert result.success
