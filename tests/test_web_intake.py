@@ -151,6 +151,12 @@ def test_sign_in_session_cookie_and_sign_out(client, env):
     out = client.post("/logout", data={"csrftoken": token_of(home.text)}, follow_redirects=False)
     assert out.status_code == 303 and out.headers["location"] == "/login"
     assert client.get("/", follow_redirects=False).status_code == 303
+    # After sign-in, back to the page asked for: a path of this site only.
+    for asked, landed in (("/upload", "/upload"), ("//evil.example/x", "/"), ("https://evil.example/", "/")):
+        token = token_of(client.get("/login").text)
+        answer = client.post("/login", data={"csrftoken": token, "username": "xa04978", "password": PASSWORD,
+                                             "next": asked}, follow_redirects=False)
+        assert answer.headers["location"] == landed
 
 
 def test_passwords_are_argon2_hashes_never_clear(store, env):
@@ -426,6 +432,13 @@ def test_hostile_files_are_refused_with_a_message_and_never_lose_a_good_filing(c
     bomb = upload(client, zip_bomb(env / "uploads" / "bom.xlsx"))
     assert bomb.status_code == 422
     assert "vượt giới hạn" in bomb.text and "tệp không được đọc" in bomb.text  # the reader's refusal, unparsed
+
+    book = build_workbook(submission_rows("04978"), period=PERIOD)
+    book["Dự án đầu tư"].cell(row=250_000, column=1, value="x")  # a sheet over NTM_MAX_ROWS (200,000)
+    save_reproducibly(book, env / "uploads" / "dai.xlsx")
+    tall = upload(client, env / "uploads" / "dai.xlsx")
+    assert tall.status_code == 422
+    assert "vượt giới hạn 200.000; tệp không được đọc" in tall.text
 
     ole = env / "uploads" / "mat-khau.xlsx"  # an encrypted workbook is an OLE container
     ole.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 4096)
