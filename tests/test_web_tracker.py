@@ -216,6 +216,18 @@ def test_a_file_that_arrives_is_waiting_and_one_removed_is_not(quarter, monkeypa
     finally:
         extra.unlink()
     assert statuses(client.get(f"/tracker/{PERIOD}").text)["05086"] == "not_received"
+    # A loaded file overwritten in place (same name, new bytes) waits for its run: files are
+    # known by their content, as the sensor knows them.
+    loaded = raw / "submissions" / PERIOD / "05026-vinh-dong.xlsx"
+    before = loaded.read_bytes()
+    t = tables_of("05026")
+    t["submission"][0]["farms"] = 77
+    save(t, loaded)
+    try:
+        assert statuses(client.get(f"/tracker/{PERIOD}").text)["05026"] == "waiting"
+    finally:
+        loaded.write_bytes(before)
+    assert statuses(client.get(f"/tracker/{PERIOD}").text)["05026"] == "warnings"
 
 
 def test_published_and_warnings_on_the_sample(sample_build, quarter, monkeypatch):
