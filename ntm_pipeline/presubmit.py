@@ -195,6 +195,7 @@ def checked_files(paths: list[Path], lang: str = "vi", period: str | None = None
             raise ValueError(f"not a quarter: {period!r}")
         period = quarter
     checked: list[Checked] = []
+    unread: list[tuple[Checked, list[Problem]]] = []  # sheets not read: warned, as raw.ignored_entry lists them
     for path in paths:
         targets = is_targets_file(path)
         parsed = read_submission_file(path, default_table=TARGET if targets else None)
@@ -211,6 +212,7 @@ def checked_files(paths: list[Path], lang: str = "vi", period: str | None = None
             message = parsed.error.message_vi if lang == "vi" else parsed.error.message_en
             item.problems.append(Problem("critical", message, whole_file=True, lang=lang))
             continue
+        unread.append((item, [Problem("warning", vi if lang == "vi" else en, lang=lang) for _, en, vi in parsed.sheets_not_read]))
         if not targets and file_period is None:
             item.problems.append(Problem("critical", text["no_period"], whole_file=True, lang=lang))
             continue
@@ -229,6 +231,8 @@ def checked_files(paths: list[Path], lang: str = "vi", period: str | None = None
         results = checker.check([(c.path, c.period) for c in to_check] + list(also))
         for item, result in zip(to_check, results):
             item.problems = _problems(checker, item, result, lang)
+    for item, sheets in unread:
+        item.problems.extend(sheets)
     return checked
 
 

@@ -121,14 +121,14 @@ def _findings(conn, periods: list[str], span: str, out) -> None:
 
 
 def _ignored(conn, periods: list[str], span: str, out) -> None:
-    """What the run saw under raw/submissions/ and did not take (its quarters' folders, and
+    """What the run saw under raw/ and did not take (its quarters' folders, and
     outside any quarter folder), each with its reason; nothing when there is none."""
     if not table_exists(conn, "raw.ignored_entry"):
         return
     entries = conn.execute(read_sql(SQL / "summary_ignored.sql"), {"periods": periods}).fetchall()
     if entries:
         out(f"ignored, {span} (raw.ignored_entry): {len(entries):,} entr{'y' if len(entries) == 1 else 'ies'} "
-            "under raw/submissions/ not read:")
+            "under raw/ not read:")
         for path, reason in entries:
             out(f"    {path}: {reason}")
 

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import build_warehouse, copy_sample
 from ntm_pipeline.presubmit import validate_files
+from ntm_pipeline.contract import TARGET
 from ntm_pipeline.samples.kim_boi import PERIODS, KimBoiSample
 from ntm_pipeline.submissions.reader import read_submission_file
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly
@@ -193,11 +194,47 @@ def hostile(folder: Path, outside: Path) -> None:
     reject("dangling.xlsx", "broken_link", "a link to a file that does not exist").symlink_to(outside / "gone.xlsx")
 
 
+def extra_sheets(book) -> None:
+    """The template's sheets, and what an officer adds: a 'Sheet1' with data, last year's
+    projects on a hidden sheet, an empty 'Sheet2' (nothing to lose: not listed), the
+    instructions sheet of the template (not listed)."""
+    book.create_sheet("Sheet1").append(["Ghi chú", "Dự án đường thôn 3 (chưa nhập)"])
+    stale = book.create_sheet("Dự án 2023")
+    stale.append(["Mã dự án", "Vốn"])
+    stale.append(["P2023-1", 1200])
+    stale.sheet_state = "hidden"
+    book.create_sheet("Sheet2")
+    book.create_sheet("Hướng dẫn", 0).append(["Điền mỗi trang theo tiêu đề cột."])
+
+
+def targets_workbook(raw: Path, csv_name: str) -> Path:
+    """The targets of `csv_name` moved into a targets workbook (its 'Chỉ tiêu' sheet, the
+    template's instructions and code lists) with a sheet 'Ghi chú' of notes: the same targets."""
+    csv_path = raw / "targets" / csv_name
+    rows = [values for _, values in read_submission_file(csv_path, default_table=TARGET).tables["target"].rows]
+    book = build_workbook({"target": rows}, tables=(TARGET,), guide=["Chỉ tiêu năm của huyện."])
+    book.create_sheet("Ghi chú").append(["Số liệu tạm tính"])
+    path = csv_path.with_suffix(".xlsx")
+    save_reproducibly(book, path)
+    csv_path.unlink()
+    return path
+
+
 LOCK = ("lock_or_system_file", "a lock or system file of Office or the operating system",
         "tệp khóa hoặc tệp hệ thống của Office hay của hệ điều hành")
+EXTRA = f"submissions/{PERIOD}/05065-extra-sheets.xlsx"  # a good commune's workbook with sheets of its own
+TARGETS_BOOK = "targets/153-kim-boi-2024.xlsx"
+
+
+def sheet(name: str, template: str = "the quarterly report template", template_vi: str = "biểu mẫu báo cáo quý",
+          hidden: bool = False) -> tuple[str, str, str]:
+    return ("sheet_not_read", f"{'hidden sheet' if hidden else 'sheet'} '{name}' is not a sheet of {template}: not read",
+            f"{'trang ẩn' if hidden else 'trang'} '{name}' không phải là trang của {template_vi} nên không được đọc")
 NO_QUARTER = ("not_a_quarter", "not a quarter of the calendar (2021-Q1..2030-Q4); 1 file not read",
               "không phải một quý của lịch báo cáo (2021-Q1..2030-Q4); 1 tệp không được đọc")
-IGNORED = {  # path under raw/ -> (period, kind, reason in English, in Vietnamese)
+OUTSIDE = ("outside_raw_folders", "not under raw/submissions/ or raw/targets/",
+           "không nằm trong raw/submissions/ hay raw/targets/")
+IGNORED = {  # (path under raw/, sheet) -> (period, kind, reason in English, in Vietnamese)
     f"submissions/{PERIOD}/~$05068-nam-thuong.xlsx": (PERIOD, *LOCK),
     f"submissions/{PERIOD}/.DS_Store": (PERIOD, *LOCK),
     f"submissions/{PERIOD}/.~lock.05080-sao-bay.xlsx#": (PERIOD, *LOCK),
@@ -213,7 +250,19 @@ IGNORED = {  # path under raw/ -> (period, kind, reason in English, in Vietnames
     "submissions/loose.xlsx": (None, "outside_quarter_folder", "not under a quarter folder such as 2024-Q1",
                                "không nằm trong thư mục của một quý, ví dụ 2024-Q1"),
     "submissions/shortcut.xlsx": (None, "link", "a link, not followed", "một liên kết, không đọc theo liên kết"),
+    (EXTRA, "Sheet1"): (PERIOD, *sheet("Sheet1")),
+    (EXTRA, "Dự án 2023"): (PERIOD, *sheet("Dự án 2023", hidden=True)),
+    # raw/targets/, by the step that reads it: the quarter folders' rule, and a read workbook's sheets
+    "targets/~$chi-tieu-2025.xlsx": (None, *LOCK),
+    "targets/quyet-dinh-giao-chi-tieu.pdf": (None, "not_a_submission", "not a submission: only .xlsx and .csv are read (.pdf)",
+                                             "không phải tệp báo cáo: chỉ đọc tệp .xlsx và .csv (.pdf)"),
+    (TARGETS_BOOK, "Ghi chú"): (None, *sheet("Ghi chú", "the annual targets template", "biểu mẫu chỉ tiêu năm")),
+    # directly under raw/, beside submissions/ and targets/ (templates/ and .intake/ are known: not listed)
+    "ghi-chu.txt": (None, *OUTSIDE),
+    "2022": (None, OUTSIDE[0], OUTSIDE[1] + "; 2 files not read", OUTSIDE[2] + "; 2 tệp không được đọc"),
 }
+IGNORED = {key if isinstance(key, tuple) else (key, None): entry for key, entry in IGNORED.items()}
+BY_TARGETS = {key for key in IGNORED if key[0].startswith("targets/")}  # raw_target's entries
 
 
 @pytest.fixture(scope="module")
@@ -233,6 +282,21 @@ def corpus(tmp_path_factory):
         workbook(raw / "submissions" / quarter / "05086.xlsx")
     workbook(raw / "submissions" / "loose.xlsx")
     (raw / "submissions" / "shortcut.xlsx").symlink_to(outside / "05086-on-the-desktop.xlsx")
+    (good,) = folder.glob("05065*.xlsx")
+    good.unlink()
+    workbook(raw / EXTRA, code="05065", edit=extra_sheets)
+    (raw / "targets" / "~$chi-tieu-2025.xlsx").write_bytes(b"\x00" * 165)
+    (raw / "targets" / "quyet-dinh-giao-chi-tieu.pdf").write_bytes(b"%PDF-1.4\n")
+    assert raw / targets_workbook(raw, "153-kim-boi-2024.csv") == raw / TARGETS_BOOK
+    # a targets workbook the reader refuses (no 'Chỉ tiêu' sheet) lists no sheet: its one reason says all
+    notes = build_workbook({}, tables=())
+    notes.create_sheet("Sheet1").append(["Chỉ tiêu 2025 (bản nháp)", 42])
+    save_reproducibly(notes, raw / "targets" / "nhap.xlsx")
+    (raw / "ghi-chu.txt").write_text("Nhận đủ báo cáo quý 1.", encoding="utf-8")
+    for name in ("2022/05086.xlsx", "2022/cu/05068.xlsx"):
+        workbook(raw / name)
+    workbook(raw / "templates" / "bao-cao-quy-xa.xlsx")
+    workbook(raw / ".intake" / "upload-1.xlsx")  # the web intake's file being filed
     database = raw.parent / "hostile.duckdb"
     result = build_warehouse(raw, database, [PERIOD])
     with duckdb.connect(str(database), read_only=True) as conn:
@@ -271,35 +335,45 @@ def test_every_file_of_the_quarter_is_accounted_for(corpus):
     assert len(good) == len(GOOD)
     assert logged == good | {f"submissions/{PERIOD}/{n}" for n in REJECTED}
     on_disk = {os.fsencode(p.name).decode("utf-8", "replace") for p in (raw / "submissions" / PERIOD).iterdir()}
-    ignored_here = {Path(p).name for p, (period, *_) in IGNORED.items() if period == PERIOD}
+    ignored_here = {Path(p).name for (p, sheet), (period, *_) in IGNORED.items() if period == PERIOD and sheet is None}
     assert on_disk == {Path(p).name for p in logged} | ignored_here
 
 
 def ignored_rows(conn) -> list[tuple]:
-    return conn.execute(
-        "SELECT path, period, kind, reason_en, reason_vi FROM raw.ignored_entry ORDER BY path").fetchall()
+    return conn.execute("SELECT path, sheet, period, kind, reason_en, reason_vi FROM raw.ignored_entry "
+                        "ORDER BY path, sheet NULLS FIRST").fetchall()
+
+
+def in_order(entries):
+    """As the table and the summary list them: by path, a workbook's sheets after it."""
+    return sorted(entries, key=lambda item: (item[0][0], item[0][1] or ""))
 
 
 def test_what_is_no_submission_is_listed_as_ignored_with_its_reason(corpus):
     """raw.ignored_entry holds one row per ignored entry, with its quarter (none outside any
     quarter folder), kind and reasons, seen by the run; the UI's materialization says the same."""
     _, result, conn = corpus
-    assert ignored_rows(conn) == sorted((path, *entry) for path, entry in IGNORED.items())
+    assert ignored_rows(conn) == [(*key, *entry) for key, entry in in_order(IGNORED.items())]
     assert conn.execute("SELECT DISTINCT run_id FROM raw.ignored_entry").fetchall() == [(result.run_id,)]
     assert conn.execute("SELECT count(DISTINCT loaded_at), count(loaded_at) FROM raw.ignored_entry").fetchone() == (
-        1, len(IGNORED))
-    assert conn.execute(  # the table and each of its 7 columns described in both languages
+        2, len(IGNORED))  # raw_submissions' time, and raw_target's for raw/targets/
+    assert conn.execute(  # the table and each of its 8 columns described in both languages
         "SELECT count(*) FILTER (comment LIKE '% | %'), count(*) FROM duckdb_columns() "
-        "WHERE schema_name = 'raw' AND table_name = 'ignored_entry'").fetchone() == (7, 7)
+        "WHERE schema_name = 'raw' AND table_name = 'ignored_entry'").fetchone() == (8, 8)
     assert " | " in conn.execute(
         "SELECT comment FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'ignored_entry'").fetchone()[0]
     (materialization,) = [m for m in result.asset_materializations_for_node("raw_submissions")
                           if m.asset_key.path == ["raw", "ignored_entry"]]
     metadata = materialization.metadata
-    assert metadata["files_ignored"].value == metadata["dagster/row_count"].value == len(IGNORED)
+    by_submissions = {key: entry for key, entry in IGNORED.items() if key not in BY_TARGETS}
+    assert metadata["files_ignored"].value == metadata["dagster/row_count"].value == len(by_submissions)
     listed = metadata["ignored"].value.splitlines()
     assert sorted(listed) == sorted(f"- `{path}` ({period or 'no quarter'}): {reason}"
-                                    for path, (period, _, reason, _) in IGNORED.items())
+                                    for (path, _), (period, _, reason, _) in by_submissions.items())
+    (targets,) = [m for m in result.asset_materializations_for_node("raw_target")
+                  if m.asset_key.path == ["raw", "target_file"]]
+    assert sorted(targets.metadata["ignored_in_targets"].value.splitlines()) == sorted(
+        f"- `{path}`: {IGNORED[path, sheet][2]}" for path, sheet in BY_TARGETS)
     (files,) = [m for m in result.asset_materializations_for_node("raw_submissions")
                 if m.asset_key.path == ["raw", "source_file"]]
     assert files.metadata["files_rejected"].value == len(REJECTED)
@@ -331,10 +405,14 @@ def test_a_rerun_replaces_the_ignored_entries_of_its_quarters(corpus, tmp_path):
     assert result.success
     with duckdb.connect(str(database), read_only=True) as again:
         rows = ignored_rows(again)
-        runs = again.execute("SELECT DISTINCT run_id FROM raw.ignored_entry WHERE period IS DISTINCT FROM '2023-Q4'").fetchall()
-    kept = ("submissions/2023-Q4/a.pdf", "2023-Q4", "not_a_submission", None, None)
-    assert rows == sorted([*ignored_rows(conn), kept])
+        runs = again.execute("SELECT DISTINCT run_id FROM raw.ignored_entry WHERE period IS DISTINCT FROM '2023-Q4' "
+                            "AND NOT starts_with(path, 'targets/')").fetchall()
+        targets_runs = again.execute("SELECT DISTINCT run_id FROM raw.ignored_entry WHERE starts_with(path, 'targets/')").fetchall()
+    kept = ("submissions/2023-Q4/a.pdf", None, "2023-Q4", "not_a_submission", None, None)
+    assert rows == sorted([*ignored_rows(conn), kept], key=lambda r: (r[0], r[1] or ""))
     assert runs == [(result.run_id,)]
+    first_run = conn.execute("SELECT DISTINCT run_id FROM raw.ignored_entry").fetchall()
+    assert targets_runs == first_run  # raw/targets/'s entries are raw_target's, which did not run again
 
 
 def test_the_run_summary_lists_the_ignored_entries(corpus, monkeypatch):
@@ -346,9 +424,9 @@ def test_the_run_summary_lists_the_ignored_entries(corpus, monkeypatch):
     monkeypatch.setenv("NTM_WAREHOUSE", str(raw.parent / "hostile.duckdb"))
     lines: list[str] = []
     print_summary(result, [PERIOD], 1.0, out=lines.append)
-    start = lines.index(f"ignored, {PERIOD} (raw.ignored_entry): {len(IGNORED)} entries under raw/submissions/ not read:")
+    start = lines.index(f"ignored, {PERIOD} (raw.ignored_entry): {len(IGNORED)} entries under raw/ not read:")
     assert lines[start + 1: start + 1 + len(IGNORED)] == [
-        f"    {path}: {reason}" for path, (_, _, reason, _) in sorted(IGNORED.items())]
+        f"    {path}: {reason}" for (path, _), (_, _, reason, _) in in_order(IGNORED.items())]
     assert lines[start + 1 + len(IGNORED)] == "rows per table:"
     quarantined = [i for i, line in enumerate(lines) if line.startswith(f"    submissions/{PERIOD}/")
                    and line.split(": ", 1)[0].strip().removeprefix(f"submissions/{PERIOD}/") in REJECTED]
@@ -434,3 +512,18 @@ def test_the_sensor_places_what_the_run_logged(corpus):
     assert placed == logged
     assert {f"submissions/{PERIOD}/{n}" for n in ("dangling.xlsx", "pipe.investment.csv")}.isdisjoint(placed)
     assert "submissions/loose.xlsx (not under a quarter folder such as 2024-Q1)" in unplaced
+
+
+@pytest.mark.parametrize("path", [EXTRA, TARGETS_BOOK])
+def test_ntm_validate_warns_of_the_sheets_the_run_lists(corpus, path):
+    """`ntm validate` on a workbook whose sheets the run listed as not read: a warning with
+    the table's own reason for each, in English and Vietnamese, and the file can be sent."""
+    raw, _, conn = corpus
+    rows = conn.execute("SELECT reason_en, reason_vi FROM raw.ignored_entry WHERE path = ? AND kind = 'sheet_not_read' "
+                        "ORDER BY sheet", [path]).fetchall()
+    assert rows == sorted((en, vi) for (p, _), (_, _, en, vi) in IGNORED.items() if p == path)
+    for lang, warning, column in (("en", "WARNING", 0), ("vi", "CẢNH BÁO", 1)):
+        lines: list[str] = []
+        assert validate_files([raw / path], lang=lang, out=lines.append) == 0
+        assert sorted(line for line in lines if line.startswith(f"  {warning} ")) == sorted(
+            f"  {warning:<9} {row[column]}" for row in rows), lines

@@ -233,3 +233,37 @@ def test_what_makes_a_targets_file(tmp_path):
     assert {name: is_targets_file(tmp_path / name) for name in paths} == paths
     assert is_targets_file(tmp_path / "nam-2025.xlsx") is True
     assert is_targets_file(tmp_path / "bao-cao.xlsx") is False  # a submission that also carries targets
+
+
+def test_sheets_not_read_are_warned_of(tmp_path):
+    """A workbook with sheets of its own beside the template's: each sheet with data is a
+    warning with the reason raw.ignored_entry gives (a hidden one said so; an empty one, the
+    instructions and the code lists are not mentioned); the file can still be sent. A file
+    the reader refuses says its one reason, and nothing of its sheets."""
+    from openpyxl import load_workbook
+
+    path = workbook(tmp_path, "05068", "extra.xlsx")
+    book = load_workbook(path)
+    book.create_sheet("Sheet1")["C7"] = "ghi chú"
+    book.create_sheet("Trống")
+    book.create_sheet("Dự án 2023").append(["P1", 1200])
+    book["Dự án 2023"].sheet_state = "veryHidden"
+    book.save(path)
+    lines: list[str] = []
+    assert validate_files([path], out=lines.append) == 0
+    assert lines == [
+        "Tệp extra.xlsx (kỳ 2024-Q1)",
+        "  CẢNH BÁO  trang 'Sheet1' không phải là trang của biểu mẫu báo cáo quý nên không được đọc",
+        "  CẢNH BÁO  trang ẩn 'Dự án 2023' không phải là trang của biểu mẫu báo cáo quý nên không được đọc",
+        "Kết quả: 0 lỗi, 2 cảnh báo. Có thể gửi tệp.",
+    ]
+    lines = []
+    assert validate_files([path], lang="en", out=lines.append) == 0
+    assert lines[1:3] == ["  WARNING   sheet 'Sheet1' is not a sheet of the quarterly report template: not read",
+                          "  WARNING   hidden sheet 'Dự án 2023' is not a sheet of the quarterly report template: not read"]
+    del book["Thông tin chung"]
+    book.save(path)
+    lines = []
+    assert validate_files([path], lang="en", out=lines.append) == 1
+    assert lines[1:] == ["  ERROR     Whole file: the workbook has no sheet 'Thông tin chung' (submission)",
+                         "Result: 1 error, 0 warnings. Fix the errors before sending."]

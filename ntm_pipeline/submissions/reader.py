@@ -30,6 +30,7 @@ from ntm_pipeline.contract import (
     table_for_name,
     text_key,
 )
+from ntm_pipeline.submissions.writer import CODE_LIST_SHEET, GUIDE_SHEET
 
 SUBMISSION_SUFFIXES = (".xlsx", ".csv")
 # Spreadsheet formats an officer may save by mistake: taken out whole with "save as .xlsx".
@@ -39,6 +40,9 @@ SYSTEM_FILES = (".ds_store", "thumbs.db", "desktop.ini")
 HEADER_SEARCH_ROWS = 10  # a template may carry title lines above its header row
 RATIO_FLOOR_BYTES = 16 * 1024 * 1024  # below this uncompressed size a high zip ratio is harmless
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted .xlsx, or an .xls renamed
+# The template's own sheets that hold no data (its instructions and code lists): never listed as not read.
+HELPER_SHEETS = frozenset(text_key(name) for name in (GUIDE_SHEET, CODE_LIST_SHEET))
+_SHEET_DATA = re.compile(rb"<(?:v|is|f)\b")  # a cell's value, inline text or formula: the sheet holds data
 
 
 @dataclass
@@ -66,6 +70,9 @@ class ParsedFile:
     batch: Path  # the submission this file belongs to: the workbook, or a set of CSV files
     tables: dict[str, ParsedTable] = field(default_factory=dict)
     error: SubmissionFileError | None = None
+    # Sheets with data that are not of the template and are not read, as (name, English,
+    # Vietnamese reason); empty when the file is refused (its one reason says all).
+    sheets_not_read: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def row_count(self) -> int:
@@ -260,13 +267,13 @@ def _unusable_formulas(xml: bytes) -> dict[tuple[int, int], str]:
     return found
 
 
-def _inspect_xlsx(path: Path, expected: tuple[SubmissionTable, ...]) -> tuple[dict[str, set[int]], dict]:
+def _inspect_xlsx(path: Path, expected: tuple[SubmissionTable, ...]) -> tuple[dict[str, set[int]], dict, list]:
     """Check a workbook against the limits before it is parsed, and read the rows hidden in
     each sheet (1-based; calamine does not say). The parts' sizes are those declared, then
     those actually inflated (a zip bomb may lie); each sheet of the `expected` tables is
     measured by its cells' references, as calamine will lay it out: a single cell at
     XFD1048576 would make a grid of 17 billion cells. Also returns each sheet's formula cells
-    without a usable value (`_unusable_formulas`)."""
+    without a usable value (`_unusable_formulas`), and the sheets not read (`_sheets_not_read`)."""
     max_unzipped = reader_limit("max_unzipped_mb") * 1024 * 1024
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
@@ -309,7 +316,45 @@ def _inspect_xlsx(path: Path, expected: tuple[SubmissionTable, ...]) -> tuple[di
             _check_extent(name, xml)
             hidden[name] = {int(m.group(1)) for m in (_ROW_NUMBER.search(a + b" " + b) for a, b in _HIDDEN_ROW.findall(xml)) if m}
             formulas[name] = _unusable_formulas(xml)
-    return hidden, formulas
+        not_read = _sheets_not_read(archive, workbook, targets, names, expected, max_unzipped)
+    return hidden, formulas, not_read
+
+
+def _sheets_not_read(archive: zipfile.ZipFile, workbook: str, targets: dict[str, str], names: set[str],
+                     expected: tuple[SubmissionTable, ...], cap: float) -> list[tuple[str, bool]]:
+    """(name, hidden) of each sheet that holds data and is of no `expected` table and no
+    helper of the template: what the reader leaves unread. A sheet without a cell value is
+    left out (nothing of it is lost); one whose XML cannot be inflated within `cap` bytes
+    counts as holding data. Its XML is scanned, never parsed."""
+    found = []
+    for element in re.finditer(r"<sheet\b([^>]*)>", workbook):
+        attributes = dict(re.findall(r'([\w:]+)="([^"]*)"', element.group(1)))
+        name = _unescape(attributes.get("name", ""))
+        if _table_of_sheet(name) in expected or text_key(name) in HELPER_SHEETS:
+            continue
+        relation = next((v for k, v in attributes.items() if k.endswith(":id")), "")
+        target = targets.get(relation, "")
+        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        if member in names and _holds_data(archive, member, cap):
+            found.append((name, attributes.get("state") in ("hidden", "veryHidden")))
+    return found
+
+
+def _holds_data(archive: zipfile.ZipFile, member: str, cap: float) -> bool:
+    """Some cell of the sheet's XML has a value: read in chunks until one is seen."""
+    seen, tail = 0, b""
+    try:
+        with archive.open(member) as handle:
+            while chunk := handle.read(1 << 20):
+                if _SHEET_DATA.search(tail + chunk):
+                    return True
+                seen += len(chunk)
+                if seen > cap:
+                    return True
+                tail = chunk[-8:]
+    except Exception:  # noqa: BLE001 - a damaged part of a sheet not read: listed, as it may hold data
+        return True
+    return False
 
 
 def _check_extent(sheet: str, xml: bytes) -> None:
@@ -333,14 +378,16 @@ def _check_extent(sheet: str, xml: bytes) -> None:
             raise error
 
 
-def _read_xlsx(path: Path, expected: tuple[SubmissionTable, ...] = SUBMISSION_TABLES) -> dict[str, ParsedTable]:
-    """The sheets of the `expected` tables (a submission's five, or the targets sheet alone);
-    other sheets (instructions, code lists) are helpers and are not read."""
+def _read_xlsx(path: Path, expected: tuple[SubmissionTable, ...] = SUBMISSION_TABLES
+               ) -> tuple[dict[str, ParsedTable], list[tuple[str, bool]]]:
+    """The sheets of the `expected` tables (a submission's five, or the targets sheet alone),
+    and (name, hidden) of the other sheets that hold data: those are not read (the template's
+    instructions and code lists are helpers, and not listed)."""
     from python_calamine import CalamineWorkbook
 
     _check_container(path)
     try:
-        hidden, formulas = _inspect_xlsx(path, expected)
+        hidden, formulas, not_read = _inspect_xlsx(path, expected)
         workbook = CalamineWorkbook.from_path(str(path))
     except SubmissionFileError:
         raise
@@ -379,7 +426,7 @@ def _read_xlsx(path: Path, expected: tuple[SubmissionTable, ...] = SUBMISSION_TA
             f"tệp thiếu trang '{missing[0].sheet_vi}'",
             sheet=missing[0].sheet_vi,
         )
-    return tables
+    return tables, not_read
 
 
 def _read_csv(path: Path, default_table: SubmissionTable | None) -> dict[str, ParsedTable]:
@@ -484,8 +531,9 @@ def read_submission_file(path: Path, default_table: SubmissionTable | None = Non
                 f"the file is {size / 1024 / 1024:.0f} MB, over the {limit} MB limit (NTM_MAX_FILE_MB)",
                 f"tệp có dung lượng {size / 1024 / 1024:.0f} MB, vượt giới hạn {limit} MB",
             )
+        not_read: list[tuple[str, bool]] = []
         if path.suffix.lower() == ".xlsx":
-            tables = _read_xlsx(path, (default_table,) if default_table else SUBMISSION_TABLES)
+            tables, not_read = _read_xlsx(path, (default_table,) if default_table else SUBMISSION_TABLES)
         else:
             tables = _read_csv(path, default_table)
         if not tables:
@@ -494,6 +542,9 @@ def read_submission_file(path: Path, default_table: SubmissionTable | None = Non
             )
         _fill_commune_code(tables)
         parsed.tables = tables
+        template = ("the annual targets template", "biểu mẫu chỉ tiêu năm") if default_table else (
+            "the quarterly report template", "biểu mẫu báo cáo quý")
+        parsed.sheets_not_read = [(name, *sheet_not_read_reason(name, hidden, *template)) for name, hidden in not_read]
     except SubmissionFileError as exc:
         parsed.error = exc
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
@@ -506,6 +557,13 @@ def read_submission_file(path: Path, default_table: SubmissionTable | None = Non
             kind, f"the file could not be read ({detail})", f"không đọc được tệp ({detail})",
         )
     return parsed
+
+
+def sheet_not_read_reason(name: str, hidden: bool, template_en: str, template_vi: str) -> tuple[str, str]:
+    """Why a workbook's sheet is not read, in English and Vietnamese: raw.ignored_entry's
+    reason and `ntm validate`'s warning."""
+    return (f"{'hidden sheet' if hidden else 'sheet'} '{name}' is not a sheet of {template_en}: not read",
+            f"{'trang ẩn' if hidden else 'trang'} '{name}' không phải là trang của {template_vi} nên không được đọc")
 
 
 def _fill_commune_code(tables: dict[str, ParsedTable]) -> None:
@@ -578,28 +636,73 @@ def link_refusal(path: Path, raw_dir: Path) -> SubmissionFileError | None:
 
 @dataclass(frozen=True)
 class IgnoredEntry:
-    """An entry under raw/submissions/ that is no submission: its quarter (None when it is
-    outside any quarter folder), its path under raw/, its kind and the reason in both languages."""
+    """An entry under raw/ that the pipeline does not take: its quarter (None when it is
+    outside any quarter folder), its path under raw/, the sheet for a workbook's sheet not
+    read (None otherwise), its kind and the reason in both languages."""
 
     period: str | None
     path: str
     kind: str
     reason_en: str
     reason_vi: str
+    sheet: str | None = None
+
+
+# Folders of raw/ the pipeline reads, and those it knows and leaves alone: the blank templates
+# (written by `make sample`) and the web intake's staging folder (files being filed, moved into
+# raw/submissions/ once checked). Anything else directly under raw/ is listed as ignored.
+TARGETS = "targets"
+RAW_FOLDERS = ("submissions", TARGETS)
+KNOWN_FOLDERS = ("templates", ".intake")
+
+
+def sheets_not_read(parsed: ParsedFile, period: str | None, raw_dir: Path) -> list[IgnoredEntry]:
+    """The entries of a read workbook's sheets that hold data and are not read (none for a
+    file refused: `ParsedFile.sheets_not_read`)."""
+    path = display_name(parsed.path.relative_to(raw_dir).as_posix())
+    return [IgnoredEntry(period, path, "sheet_not_read", en, vi, sheet=name) for name, en, vi in parsed.sheets_not_read]
+
+
+def _outside_count(entry: Path, en: str, vi: str) -> tuple[str, str]:
+    """A folder's reason says how many files it holds, none of them read."""
+    count = sum(1 for _ in _walk(entry)) if entry.is_dir() and not entry.is_symlink() else 0
+    if count:
+        en += f"; {count} file{'s' if count != 1 else ''} not read"
+        vi += f"; {count} tệp không được đọc"
+    return en, vi
+
+
+def ignored_target_entries(raw_dir: Path) -> list[IgnoredEntry]:
+    """What under raw/targets/ the pipeline sees and does not take, by the rule of a quarter
+    folder (lock and system files, files of other kinds, links to folders); period None."""
+    folder = raw_dir / TARGETS
+    if not folder.is_dir():
+        return []
+    return [IgnoredEntry(None, display_name(p.relative_to(raw_dir).as_posix()), *reason)
+            for p in _walk(folder) if (reason := _ignore_reason(p)) is not None]
 
 
 def ignored_entries(raw_dir: Path, periods: list[str] | None = None) -> list[IgnoredEntry]:
     """What under raw/submissions/ the pipeline sees and does not take: lock and system files,
     files of other kinds and links to folders in the quarter folders of `periods` (all
     quarters when None), and, period None, files outside any quarter folder or in a folder of
-    a quarter the calendar does not hold or that has not begun."""
+    a quarter the calendar does not hold or that has not begun; and, period None, whatever is
+    directly under raw/ besides its folders (RAW_FOLDERS, KNOWN_FOLDERS). raw/targets/ is
+    `ignored_target_entries`', listed by the step that reads it."""
     from ntm_pipeline.quarters import QUARTERS, quarters_begun
 
+    listed: list[IgnoredEntry] = []
+    if raw_dir.is_dir():
+        for entry in sorted(raw_dir.iterdir()):
+            if entry.name not in (*RAW_FOLDERS, *KNOWN_FOLDERS):
+                en, vi = _outside_count(entry, "not under raw/submissions/ or raw/targets/",
+                                        "không nằm trong raw/submissions/ hay raw/targets/")
+                listed.append(IgnoredEntry(None, display_name(entry.relative_to(raw_dir).as_posix()),
+                                           "outside_raw_folders", en, vi))
     folder = raw_dir / "submissions"
     if not folder.is_dir():
-        return []
+        return listed
     begun = set(quarters_begun())
-    listed: list[IgnoredEntry] = []
     for entry in sorted(folder.iterdir()):
         relative = display_name(entry.relative_to(raw_dir).as_posix())
         if entry.is_dir() and not entry.is_symlink() and entry.name in begun:
@@ -618,11 +721,7 @@ def ignored_entries(raw_dir: Path, periods: list[str] | None = None) -> list[Ign
             else:
                 kind, en, vi = ("outside_quarter_folder", "not under a quarter folder such as 2024-Q1",
                                 "không nằm trong thư mục của một quý, ví dụ 2024-Q1")
-            count = sum(1 for _ in _walk(entry)) if entry.is_dir() and not entry.is_symlink() else 0
-            if count:
-                en += f"; {count} file{'s' if count != 1 else ''} not read"
-                vi += f"; {count} tệp không được đọc"
-            listed.append(IgnoredEntry(None, relative, kind, en, vi))
+            listed.append(IgnoredEntry(None, relative, kind, *_outside_count(entry, en, vi)))
     return listed
 
 
@@ -644,8 +743,6 @@ def discover_periods(raw_dir: Path) -> list[str]:
         if p.name in QUARTERS and any(_is_submission_file(f) for f in p.rglob("*"))
     ]
 
-
-TARGETS = "targets"
 
 
 def place_file(raw_dir: Path, path: Path) -> tuple[str | None, str | None]:

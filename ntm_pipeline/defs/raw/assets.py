@@ -5,8 +5,10 @@ carries its period (the folder it was dropped in), file, file hash, sheet, row n
 the run that loaded it. A file that cannot be read is logged in raw.source_file with its
 reason and the other files still load.
 
-raw.ignored_entry lists what raw/submissions/ holds and the run does not take, each entry
-with its reason, in the same transaction: nothing under raw/ is dropped without a word.
+raw.ignored_entry lists what raw/ holds and the run does not take, each entry with its
+reason, in the transaction of the step that sees it: raw_submissions lists raw/submissions/,
+the sheets of its workbooks not read and whatever else is directly under raw/; raw_target
+lists raw/targets/ and its workbooks' sheets not read. Nothing under raw/ is dropped without a word.
 
 The two assets here are written by hand, not with `sql_table`: reading workbooks and CSV
 files is Python's work (the reader in ntm_pipeline/submissions/), not a query's. They load
@@ -29,8 +31,11 @@ from ntm_pipeline.resources import SubmissionStore
 from ntm_pipeline.submissions.reader import (
     discover_submission_files,
     discover_target_files,
+    TARGETS,
     display_name,
     ignored_entries,
+    ignored_target_entries,
+    sheets_not_read,
 )
 from ntm_pipeline.warehouse import (
     WAREHOUSE_POOL,
@@ -46,7 +51,7 @@ from ntm_pipeline.warehouse import (
 )
 
 SQL = Path(__file__).parent / "sql"
-IGNORED_COLUMNS = ["period", "path", "kind", "reason_vi", "reason_en"]
+IGNORED_COLUMNS = ["period", "path", "sheet", "kind", "reason_vi", "reason_en"]
 
 
 @dg.multi_asset(
@@ -58,9 +63,11 @@ IGNORED_COLUMNS = ["period", "path", "kind", "reason_vi", "reason_en"]
         ),
         dg.AssetSpec(
             keys.RAW_IGNORED_ENTRY, kinds={"duckdb", "python"},
-            description="One row per entry under raw/submissions/ that the run sees and does not take (lock "
-            "and system files, files of other kinds, links to folders, folders of no quarter of the calendar, "
-            "files outside any quarter folder): its quarter (empty outside any), path, kind and reason.",
+            description="One row per entry under raw/ that the run sees and does not take (lock and system "
+            "files, files of other kinds, links to folders, folders of no quarter of the calendar, files outside "
+            "any quarter folder or directly under raw/, a workbook's sheets with data that are not of the "
+            "template): its quarter (empty outside any), path, sheet, kind and reason. raw/targets/'s entries "
+            "are written by raw_target.",
         ),
         *[
             dg.AssetSpec(
@@ -100,9 +107,7 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
         conn.execute(read_sql(SQL / "ignored_entry_table.sql"))
         with transaction(conn):
             clear_raw(conn, periods)
-            conn.execute(read_sql(SQL / "ignored_entry_clear.sql"), {"periods": periods})
-            if ignored:
-                insert_frame(conn, "raw.ignored_entry", ignored_frame(ignored, context.run_id, loaded_at))
+            conn.execute(read_sql(SQL / "ignored_entry_clear.sql"), {"periods": periods, "targets": f"{TARGETS}/"})
             for period in periods:
                 paths = [path for _, path in discover_submission_files(root, [period])]
                 for parsed in load_raw(conn, period, paths, root, context.run_id, loaded_at, check_links=True):
@@ -111,6 +116,11 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
                         context.log.warning(f"{period}: {display_name(parsed.path.name)} rejected: {parsed.error.message_en}")
                     else:
                         parsed_count += 1
+                        ignored.extend(sheets := sheets_not_read(parsed, period, root))
+                        for entry in sheets:
+                            context.log.info(f"{period}: {entry.path} ignored: {entry.reason_en}")
+            if ignored:
+                insert_frame(conn, "raw.ignored_entry", ignored_frame(ignored, context.run_id, loaded_at))
             for key in tables:
                 comment_table(conn, table_name(key))
         yield dg.MaterializeResult(
@@ -185,15 +195,23 @@ def raw_target(context: dg.AssetExecutionContext, duckdb: DuckDBResource, submis
     cannot be read is logged with its reason and goes on to quarantine.source_file."""
     root = submissions.path
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    ignored = ignored_target_entries(root)  # what raw/targets/ holds and no targets file is
     with warehouse(duckdb) as conn:
         create_raw_tables(conn, [TARGET])
+        conn.execute(read_sql(SQL / "ignored_entry_table.sql"))
         with transaction(conn):
             files = load_targets(conn, discover_target_files(root), root, context.run_id, loaded_at)
-            for table in ("raw.target", "raw.target_file"):
+            ignored += [entry for parsed in files for entry in sheets_not_read(parsed, None, root)]
+            conn.execute(read_sql(SQL / "ignored_entry_clear_targets.sql"), {"targets": f"{TARGETS}/"})
+            if ignored:
+                insert_frame(conn, "raw.ignored_entry", ignored_frame(ignored, context.run_id, loaded_at))
+            for table in ("raw.target", "raw.target_file", "raw.ignored_entry"):
                 comment_table(conn, table)
         for parsed in files:
             if parsed.error:
                 context.log.warning(f"{parsed.path.name} rejected: {parsed.error.message_en}")
+        for entry in ignored:
+            context.log.info(f"{entry.path} ignored: {entry.reason_en}")
         rows = scalar(conn, "SELECT count(*) FROM raw.target")
         yield dg.MaterializeResult(
             asset_key=keys.raw(TARGET),
@@ -204,5 +222,7 @@ def raw_target(context: dg.AssetExecutionContext, duckdb: DuckDBResource, submis
             metadata={
                 **table_metadata(conn, "raw.target_file", len(files)),
                 "files_rejected": sum(1 for f in files if f.error),
+                "ignored_in_targets": dg.MetadataValue.md(
+                    "\n".join(f"- `{e.path}`: {e.reason_en}" for e in ignored) or "none"),
             },
         )

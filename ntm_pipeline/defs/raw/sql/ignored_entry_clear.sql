@@ -1,4 +1,5 @@
--- Before a run lists its entries again: those of its quarters, and those outside any
--- quarter folder, which every run sees whatever its quarters.
+-- Before raw_submissions lists its entries again: those of its quarters, and those outside
+-- any quarter folder (which every run sees whatever its quarters) but raw/targets/'s, which
+-- raw_target lists.
 DELETE FROM raw.ignored_entry
-WHERE period IS NULL OR period IN (SELECT unnest($periods))
+WHERE period IN (SELECT unnest($periods)) OR (period IS NULL AND NOT starts_with(path, $targets))
