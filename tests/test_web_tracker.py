@@ -370,8 +370,7 @@ def test_kpi_workbook_is_the_areas_kpi_wide(sample_build, quarter, monkeypatch, 
 
 
 def test_kpi_workbook_text_is_never_a_formula():
-    area = tracker_module.Area("commune", "05068", "Xã Nam Thượng")
-    data = tracker_module.kpi_workbook(PERIOD, area, ["area_name", "value"], ["Tên", "Giá trị"],
+    data = tracker_module.kpi_workbook(PERIOD, ["area_name", "value"], ["Tên", "Giá trị"],
                                        [("=HYPERLINK(\"http://x\")\x07", 1.5), ("@SUM(A1)", None)])
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     assert sheet["A3"].value == '=HYPERLINK("http://x")' and sheet["A3"].data_type == "s"

@@ -47,7 +47,7 @@ VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 FIRST_POST_REFORM = "2025-Q3"  # the first quarter of the units of 1 July 2025: no districts
 STATUSES = ("not_received", "waiting", "published", "warnings", "quarantined", "taken_out")
 LEADING_CODE = re.compile(r"^(\d{5})(?!\d)")  # a file dropped by hand named as the sample's: 05068-nam-thuong.xlsx
-STATUS_LABELS = {  # (Vietnamese, English), in the words of the warehouse's own comments
+STATUS_LABELS = {  # (Vietnamese, English); docs/intake.md says what each means and where it is read
     "not_received": ("Chưa nhận báo cáo", "Not received"),
     "waiting": ("Đã nhận, chờ xử lý", "Received, waiting for its run"),
     "published": ("Đã tổng hợp", "Published"),
@@ -234,7 +234,7 @@ def kpi_rows(conn: duckdb.DuckDBPyConnection, period: str, area: Area) -> tuple[
     return names, labels, rows
 
 
-def kpi_workbook(period: str, area: Area, names: list[str], labels: list[str], rows: list[tuple]) -> bytes:
+def kpi_workbook(period: str, names: list[str], labels: list[str], rows: list[tuple]) -> bytes:
     """The rows as a workbook: a row of Vietnamese labels, a row of column names, the rows.
     Text is cleaned as the report's workbook cleans it (printable) and written by the app's
     one rule (templating.excel_text): a name that starts with '=' is never a formula."""
@@ -376,7 +376,7 @@ def tracker_kpi(request: Request, period: str, area: str | None = None, user: Us
     finally:
         conn.close()
     name = f"kpi-{period}-{shown.code or 'toan-quoc'}.xlsx"
-    return Response(kpi_workbook(period, shown, names, labels, rows), media_type=XLSX,
+    return Response(kpi_workbook(period, names, labels, rows), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
