@@ -258,6 +258,10 @@ def test_post_reform_province_and_district(sample_build, quarter, monkeypatch):
     assert sorted(got) == sorted(units) and len(units) == 148
     assert {c for c, s in got.items() if s == "published"} == published and len(published) == 5
     assert counts(page.text)["not_received"] == 143
+    monkeypatch.setattr(tracker_module, "today", lambda: date(2025, 10, 5))  # 2025-Q4 begun, 2025-Q3 due on 20/10
+    index = client_for(database, raw, store, province, monkeypatch).get("/tracker").text
+    assert index.count("5/148") == 2 and "/tracker/2025-Q4" in index and "20/10/2025" in index
+    assert "còn 15 ngày" in index
 
     district = account(store, "kimboi-huyen", "district", "153")
     client = client_for(database, raw, store, district, monkeypatch)
