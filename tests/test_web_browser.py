@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from conftest import SAMPLE_RAW, build_warehouse, copy_sample
+from web_server import BIN, serving
 
 from ntm_pipeline.samples.kim_boi import PERIODS, KimBoiSample
 from ntm_pipeline.settings import PROJECT_ROOT
@@ -33,17 +30,10 @@ BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgr
 PERIOD = "2026-Q3"  # after the reform: the five communes of the sample, in the new Phú Thọ (25)
 COMMUNE = "05086"  # Xã Dũng Tiến: not in the first build, filed through the browser
 OTHERS = ["04978", "04990", "05014", "05068"]
-BIN = Path(sys.executable).parent
 PASSWORD = "mật-khẩu-thử-nghiệm"
 
 if not CHROMIUM.is_file() and os.environ.get("NTM_REQUIRE_BROWSER") != "1":  # .ci/run installs it and sets this
     pytest.skip("no /usr/bin/chromium (apt-get install chromium chromium-driver)", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -62,29 +52,8 @@ def site(tmp_path_factory):
     for username, role, area in (("dungtien", "commune", COMMUNE), ("phutho", "province", "25")):
         subprocess.run([str(BIN / "ntm"), "users", "add", username, "--role", role, "--area", area,
                         "--password-stdin"], input=PASSWORD, text=True, env=env, check=True, capture_output=True)
-    port = free_port()
-    server = subprocess.Popen([str(BIN / "ntm"), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, server.stdout.read()
-            assert time.monotonic() < deadline, "ntm serve did not answer in 60 s"
-            time.sleep(0.3)
+    with serving(env) as url:
         yield {"url": url, "env": env, "raw": raw, "base": base}
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture(scope="module")

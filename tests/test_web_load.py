@@ -12,16 +12,13 @@ import hashlib
 import os
 import re
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+from web_server import serving
 
 from ntm_pipeline.samples.kim_boi import PERIODS, KimBoiSample
 from ntm_pipeline.settings import PROJECT_ROOT
@@ -33,43 +30,8 @@ pytestmark = pytest.mark.slow  # a server and fifty checks
 PERIOD = "2025-Q1"  # 17 units of Kim Bôi; 05014's file of the quarter carries a warning, left out
 COMMUNES = ["04978", "04984", "04987", "04990", "04999", "05005", "05017", "05026", "05035", "05038"]
 PASSWORD = "mật-khẩu-tải-thử"
-BIN = Path(sys.executable).parent
 TIME_LIMIT_S = 300  # the whole burst, on a 2-core machine shared with other work
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def serving(env: dict):
-    """`ntm serve` on a free loopback port with `env`, until the block ends."""
-    port = free_port()
-    server = subprocess.Popen([str(BIN / "ntm"), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, server.stdout.read()
-            assert time.monotonic() < deadline, "ntm serve did not answer in 60 s"
-            time.sleep(0.3)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def workbooks(folder: Path) -> dict[str, dict[str, Path]]:

@@ -12,7 +12,6 @@ file without errors is filed: linked into raw/submissions/<quarter>/ under its g
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import secrets
@@ -25,6 +24,7 @@ from pathlib import Path
 from ntm_pipeline.contract import table_for_name
 from ntm_pipeline.quarters import parse_period, quarter_end, quarters_begun
 from ntm_pipeline.settings import raw_dir, reader_limit
+from ntm_pipeline.submissions.reader import file_hash
 from ntm_pipeline.warehouse import read_sql
 from ntm_pipeline.web.accounts import AccountStore, Filing, User
 
@@ -240,7 +240,7 @@ def check_upload(upload: Path, original_name: str, period: str, user: User, stor
             raise Refused(message(lang, "empty"))
         if size > upload_limit_bytes():
             raise Refused(message(lang, "too_large", limit=f"{reader_limit('max_file_mb'):g}"))
-        sha256 = _sha256(upload)
+        sha256 = file_hash(upload)
         now = datetime.now(timezone.utc)
         token = secrets.token_hex(16)
         folder = pending_dir() / token
@@ -331,7 +331,7 @@ def file_checked(check: UploadCheck, user: User, store: AccountStore) -> Filing:
     (atomic, and never over an existing file: a link fails when the name is taken), then record
     it. The pending copy goes once filed."""
     source = pending(check.token)
-    if source is None or source.name != check.stored_name or _sha256(source) != check.sha256:
+    if source is None or source.name != check.stored_name or file_hash(source) != check.sha256:
         raise Refused("expired")
     folder = raw_dir() / "submissions" / check.period
     folder.mkdir(parents=True, exist_ok=True)
@@ -359,14 +359,6 @@ def file_checked(check: UploadCheck, user: User, store: AccountStore) -> Filing:
         temporary.unlink(missing_ok=True)
     discard(check.token)
     return filing
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _local(when: datetime) -> str:
