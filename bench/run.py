@@ -172,6 +172,24 @@ def peak_by_step(home: Path, samples: list[tuple[float, int]]) -> dict[str, floa
     return {step: peaks[step] for step in order if step in peaks}
 
 
+def publish_figures(home: Path) -> str:
+    """What the latest run's warehouse resource logged of its build: the copy of the published
+    file it started from and the publish (ntm_pipeline/publish.py)."""
+    import re
+
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        run_id = instance.get_run_records(limit=1)[0].dagster_run.run_id
+        messages = [e.user_message for e in instance.all_logs(run_id) if e.user_message]
+    copy = next((m for m in messages if m.startswith("building into")), "")
+    published = next((m for m in messages if m.startswith("published ")), "")
+    copied = re.search(r"([\d,.]+ MiB) in ([\d.]+ s)", copy)
+    took = re.search(r" in ([\d.]+ s)$", published)
+    return (f"build copied from the published file ({copied.group(1)}) in {copied.group(2) if copied else '?'}, "
+            f"published in {took.group(1) if took else 'NOT published'}") if copied else "no build logged"
+
+
 def run_pipeline(raw: Path, database: Path, home: Path, periods: list[str] | None = None) -> tuple[float, float, str]:
     """`ntm run` in a process of its own: its wall time, the tree's peak RSS in MiB and the
     step that was running at the peak; the peak of every step goes to <log>.memory.tsv."""
@@ -210,7 +228,8 @@ def bench_scale(scale: Scale) -> Result:
     shutil.copy(ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
     database = work / "ntm.duckdb"
     result.wall_s, result.peak_mib, step = run_pipeline(raw, database, home)
-    print(f"  full run {result.wall_s:.1f} s, peak {result.peak_mib:.0f} MiB (during {step})", flush=True)
+    print(f"  full run {result.wall_s:.1f} s, peak {result.peak_mib:.0f} MiB (during {step}); "
+          f"{publish_figures(home)}; warehouse {database.stat().st_size / 2**20:,.1f} MiB", flush=True)
     with duckdb.connect(str(database), read_only=True) as conn:
         result.files, result.rows = conn.execute(
             "SELECT count(*), sum(rows_read) FROM raw.source_file WHERE status = 'parsed'").fetchone()
@@ -249,7 +268,7 @@ def bench_scale(scale: Scale) -> Result:
         after = conn.execute("SELECT count(*) FROM mart.kpi_quarterly").fetchone()[0]
     result.refresh_ok = published == (farms, correction.relative_to(raw).as_posix()) and after == result.kpi_rows
     print(f"  corrected commune {code} refreshed in {result.refresh_s:.1f} s, peak {refresh_peak:.0f} MiB "
-          f"(during {step}) "
+          f"(during {step}; {publish_figures(home)}) "
           f"({'published' if result.refresh_ok else 'NOT published: ' + str(published)})", flush=True)
     return result
 
