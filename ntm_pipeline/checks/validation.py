@@ -14,23 +14,42 @@ import pandas as pd
 
 from ntm_pipeline.checks.staging import write_query
 from ntm_pipeline.contract import SubmissionTable
-from ntm_pipeline.quality.validate import FINDING_COLUMNS, Validation, validate_by_period, validate_rows
+from ntm_pipeline.quality.suites import read_rules
+from ntm_pipeline.quality.validate import (
+    FINDING_COLUMNS,
+    ROW_KEY,
+    Validation,
+    needed_columns,
+    validate_by_period,
+    validate_rows,
+)
 from ntm_pipeline.reference import code_lists
+from ntm_pipeline.sql_fragments import PARSERS
 from ntm_pipeline.warehouse import read_sql
 
 SQL = Path(__file__).parent / "sql"
 
 
 def rows_for_validation(conn, table: SubmissionTable, periods: Sequence[str] | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The staged rows of `periods` (every row for targets) and the same rows as read, keyed alike."""
-    params = {"staged": f"staging.{table.name}", "partitioned": table.partitioned, "periods": list(periods or [])}
+    """The staged rows of `periods` (every row for targets) and the same rows as read, keyed
+    alike: of each, only the columns the validation reads (`needed_columns`, `raw_columns`)."""
+    params = {"staged": f"staging.{table.name}", "partitioned": table.partitioned, "periods": list(periods or []),
+              "columns": needed_columns(table.name)}
     staged = conn.execute(read_sql(SQL / "validation_rows.sql"), params).df()
     if table.partitioned:
         raw = conn.execute(read_sql(SQL / "validation_raw_rows.sql"),
-                           {"staged": params["staged"], "raw": f"raw.{table.name}", "periods": params["periods"]}).df()
+                           {"staged": params["staged"], "raw": f"raw.{table.name}", "periods": params["periods"],
+                            "columns": raw_columns(table)}).df()
     else:
-        raw = conn.execute(read_sql(SQL / "validation_raw_targets.sql")).df()
+        raw = conn.execute(read_sql(SQL / "validation_raw_targets.sql"), {"columns": raw_columns(table)}).df()
     return staged, raw.drop(columns="period", errors="ignore").rename(columns={"validated_period": "period"})
+
+
+def raw_columns(table: SubmissionTable) -> list[str]:
+    """The columns as read that a finding can quote: the row's key and commune, each rule's
+    columns, and every column staging types (any may be named unreadable)."""
+    columns = [*ROW_KEY, "commune_code", *(c for rule in read_rules(table.name) for c in rule.columns)]
+    return list(dict.fromkeys(columns + [c.name for c in table.columns if c.kind in PARSERS]))
 
 
 def code_lists_in_force(conn, period: str) -> dict[str, list[str]]:

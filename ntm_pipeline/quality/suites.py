@@ -47,6 +47,12 @@ class Rule:
         return [v for k, v in self.kwargs.items() if k.startswith("column_")]
 
     @property
+    def gx_columns(self) -> list[str]:
+        """The columns GX itself reads for the expectation (its domain), whatever it is named by."""
+        columns = [self.kwargs[k] for k in ("column", "column_A", "column_B") if k in self.kwargs]
+        return columns + list(self.kwargs.get("column_list", []))
+
+    @property
     def name(self) -> str:
         """A helper column computed for the rule names it (`stars_match_score`); otherwise
         the expectation and its columns do."""
@@ -84,12 +90,17 @@ def gx():
 
 
 @cache
-def load_suite(name: str):
-    """The suite as a GX ExpectationSuite; raises SuiteError if GX dropped anything."""
+def load_suite(name: str, positions: tuple[int, ...] | None = None):
+    """The suite as a GX ExpectationSuite; raises SuiteError if GX dropped anything.
+    `positions`: only the expectations at those places in the JSON, in that order (the
+    ones that failed, whose rows are then listed)."""
     from great_expectations.core.expectation_suite import ExpectationSuite
 
     gx()
     data = json.loads(suite_path(name).read_text(encoding="utf-8"))
+    if positions is not None:
+        data["name"] = f"{data['name']}.part"
+        data["expectations"] = [data["expectations"][i] for i in positions]
     try:
         suite = ExpectationSuite(**data)
     except Exception as exc:

@@ -3,6 +3,8 @@
 A finding names the row (period, file, sheet, row number), the column and the value as
 typed in the file, the rule and its severity, and a message in Vietnamese and English.
 Rows with a critical finding are quarantined; warnings are kept and reported.
+GX first only counts what each expectation finds unexpected; it lists the rows only of
+the expectations that failed (`_results`), so a clean batch costs one summary pass.
 """
 
 from __future__ import annotations
@@ -170,22 +172,12 @@ def validate_rows(
     columns_out = [*index_columns, *(c for c in FINDING_COLUMNS if c not in index_columns)]
     if rows.empty:
         return Validation(suite_name, 0, [RuleOutcome(r, True, 0, True) for r in rules], pd.DataFrame(columns=columns_out))
-    batch = _batch_definition(suite_name).get_batch(batch_parameters={"dataframe": rows.reset_index(drop=True)})
-    suite = load_suite(suite_name)
-    result = batch.validate(
-        suite,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
-        expectation_parameters=parameters,
-    )
+    results = _results(suite_name, rules, rows, parameters, index_columns)
     raw_index = raw_rows.set_index(index_columns) if raw_rows is not None and not raw_rows.empty else None
     outcomes, findings = [], []
-    # GX does not return results in the suite's order: pair each rule with its expectation's
-    # id (the loaded suite keeps the JSON's order) and find its result by that id.
-    results = {item.expectation_config.id: item for item in result.results}
     unreadable = _unreadable_cells(rows, index_columns)
     own_messages = _row_messages(rows, rules, index_columns)
-    for rule, expectation in zip(rules, suite.expectations):
-        item = results[expectation.id]
+    for rule, item in zip(rules, results):
         info = item.result or {}
         index_list = info.get("unexpected_index_list")
         outcome = RuleOutcome(
@@ -224,6 +216,50 @@ def validate_rows(
         outcomes.append(outcome)
     frame = pd.DataFrame.from_records(findings, columns=columns_out)
     return Validation(suite_name, len(rows), outcomes, frame, index_columns)
+
+
+def needed_columns(suite_name: str, index_columns: list[str] = ROW_KEY) -> list[str]:
+    """The columns of a table that `validate_rows` reads for a suite: the index, what GX
+    checks, and what a finding quotes from the staged row (a rule's source column, a row's
+    own messages, the unreadable cells). Only these need to reach pandas."""
+    columns = [*index_columns, UNPARSED]
+    for rule in read_rules(suite_name):
+        columns += [*rule.gx_columns, *rule.columns, *(rule.message_columns or ())]
+    return list(dict.fromkeys(columns))
+
+
+def _results(suite_name: str, rules: list[Rule], rows: pd.DataFrame, parameters: dict, index_columns: list[str]) -> list:
+    """GX's result for each rule, in the suite's order. A summary pass (BOOLEAN_ONLY: GX
+    counts the unexpected values and lists none) says which expectations pass; only those
+    that failed are validated again with COMPLETE, their rows named by `index_columns`, on
+    a frame of those columns and the ones the failed expectations read."""
+    def frame(selected: list[Rule]) -> pd.DataFrame:
+        wanted = dict.fromkeys([*index_columns, *(c for r in selected for c in r.gx_columns)])
+        return rows[[c for c in wanted if c in rows.columns]].reset_index(drop=True)
+
+    batch = _batch_definition(suite_name).get_batch(batch_parameters={"dataframe": frame(rules)})
+    summary = _in_suite_order(load_suite(suite_name), batch.validate(
+        load_suite(suite_name), result_format={"result_format": "BOOLEAN_ONLY"}, expectation_parameters=parameters,
+    ))
+    failed = tuple(i for i, item in enumerate(summary) if not item.success)
+    if not failed:
+        return summary
+    part = load_suite(suite_name, failed)
+    batch = _batch_definition(suite_name).get_batch(batch_parameters={"dataframe": frame([rules[i] for i in failed])})
+    complete = _in_suite_order(part, batch.validate(
+        part, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
+        expectation_parameters=parameters,
+    ))
+    for i, item in zip(failed, complete):
+        summary[i] = item
+    return summary
+
+
+def _in_suite_order(suite, result) -> list:
+    """GX does not return results in the suite's order: the loaded suite keeps the JSON's
+    order, so each expectation's result is found by its id."""
+    by_id = {item.expectation_config.id: item for item in result.results}
+    return [by_id[expectation.id] for expectation in suite.expectations]
 
 
 def _row_messages(rows: pd.DataFrame, rules: list[Rule], index_columns: list[str]) -> dict[str, dict]:

@@ -1,7 +1,8 @@
 -- The staged rows a suite checks: those of the quarters given ($periods) for a table kept by
 -- quarter, every row for targets. Rows superseded by a correction, or in a file taken out
--- whole, are not validated row by row.
-SELECT s.*
+-- whole, are not validated row by row. Only the columns the validation reads ($columns:
+-- the suite's, the index and what a finding quotes) are fetched.
+SELECT COLUMNS(lambda c: list_contains($columns, c))
 FROM query_table($staged) AS s
 WHERE s.row_status = 'validate'
   AND (NOT $partitioned OR s.period IN (SELECT unnest($periods)))

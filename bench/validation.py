@@ -1,0 +1,172 @@
+"""What validating staging.investment costs: Great Expectations the old way, the new way, and
+the same rules as plain SQL in DuckDB, on the same rows.
+
+    python bench/validation.py [warehouse.duckdb] [--periods 2024-Q1,...] [--bad-every 100]
+
+On the warehouse's staged investment rows (read-only; default the country's of `make bench`),
+a quarter at a time as the pipeline validates, twice: the rows as they are, and the same
+rows with faults put in (every `--bad-every`th row a negative capital, and fewer null
+project codes, unknown statuses and duplicated keys), so both a clean batch and one with
+failures are timed. For each:
+
+  (a) old: the suite with result_format COMPLETE and the index columns, every expectation,
+      on every staged column (what validate_rows did before issue 15);
+  (b) new: the pipeline's own path (`_results`): a BOOLEAN_ONLY pass over every
+      expectation, then COMPLETE only for those that failed, on the columns they read;
+  (c) sql: the suite's 18 rules written as one DuckDB query over the same rows (the same
+      frame, copied into DuckDB first, not timed), listing every failing row and rule.
+
+GX alone is timed (the `validate` calls, not the fetch nor building findings); the fetch of
+the rows to pandas is printed apart, all columns against the needed ones. Every way's count
+of unexpected rows per rule must agree, or the script fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import duckdb
+
+from ntm_pipeline.checks.validation import code_lists_in_force
+from ntm_pipeline.quality import validate as gx_validate
+from ntm_pipeline.quality.suites import load_suite, read_rules
+from ntm_pipeline.warehouse import MACROS_SQL, read_sql
+
+DEFAULT = ROOT / "bench" / ".data" / "country" / "run" / "ntm.duckdb"
+KEY = gx_validate.ROW_KEY
+CAPITALS = ["capital_central_budget", "capital_local_budget", "capital_integrated", "capital_credit",
+            "capital_enterprise", "capital_people"]
+
+# The investment suite (expectations/investment.json) as SQL, one row per failing row and
+# rule; GX's semantics kept: a map rule ignores nulls (except not-null), the compound key
+# ignores rows whose key columns are all null. Rule names are the pipeline's (Rule.name).
+SUITE_SQL = """
+WITH r AS (SELECT *, count(*) OVER (PARTITION BY period, commune_code, project_code) AS key_rows FROM rows)
+SELECT * FROM (SELECT period, source_file, sheet, row_number, unnest([
+    CASE WHEN commune_code IS NULL THEN 'expect_column_values_to_not_be_null(commune_code)' END,
+    CASE WHEN NOT commune_known THEN 'commune_known' END,
+    CASE WHEN NOT has_submission THEN 'has_submission' END,
+    CASE WHEN project_code IS NULL THEN 'expect_column_values_to_not_be_null(project_code)' END,
+    CASE WHEN NOT list_contains($project_category, category) THEN 'expect_column_values_to_be_in_set(category)' END,
+    CASE WHEN NOT list_contains($project_status, status) THEN 'expect_column_values_to_be_in_set(status)' END,
+    CASE WHEN category IS NULL THEN 'expect_column_values_to_not_be_null(category)' END,
+    CASE WHEN status IS NULL THEN 'expect_column_values_to_not_be_null(status)' END,
+    CASE WHEN unparsed_columns IS NOT NULL THEN 'expect_column_values_to_be_null(unparsed_columns)' END,
+    CASE WHEN capital_central_budget < 0 THEN 'expect_column_values_to_be_between(capital_central_budget)' END,
+    CASE WHEN capital_local_budget < 0 THEN 'expect_column_values_to_be_between(capital_local_budget)' END,
+    CASE WHEN capital_integrated < 0 THEN 'expect_column_values_to_be_between(capital_integrated)' END,
+    CASE WHEN capital_credit < 0 THEN 'expect_column_values_to_be_between(capital_credit)' END,
+    CASE WHEN capital_enterprise < 0 THEN 'expect_column_values_to_be_between(capital_enterprise)' END,
+    CASE WHEN capital_people < 0 THEN 'expect_column_values_to_be_between(capital_people)' END,
+    CASE WHEN NOT capital_total_matches THEN 'capital_total' END,
+    CASE WHEN key_rows > 1 AND NOT (period IS NULL AND commune_code IS NULL AND project_code IS NULL)
+         THEN 'expect_compound_columns_to_be_unique(period, commune_code, project_code)' END,
+    CASE WHEN NOT row_visible THEN 'row_visible' END
+]) AS rule FROM r) WHERE rule IS NOT NULL
+ORDER BY row_number, source_file, rule
+"""
+
+
+def old_results(suite_name, rules, rows, parameters, index_columns):
+    """Before issue 15: COMPLETE with the index columns for every expectation."""
+    batch = gx_validate._batch_definition(suite_name).get_batch(batch_parameters={"dataframe": rows.reset_index(drop=True)})
+    suite = load_suite(suite_name)
+    result = batch.validate(suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
+                            expectation_parameters=parameters)
+    by_id = {item.expectation_config.id: item for item in result.results}
+    return [by_id[e.id] for e in suite.expectations]
+
+
+def put_faults(rows, every: int):
+    """The same rows with faults a suite catches, at fixed places (the same in every frame)."""
+    rows = rows.copy()
+    n = len(rows)
+    rows.loc[rows.index[::every], "capital_local_budget"] = -1.0
+    rows.loc[rows.index[every // 2::every * 4], "project_code"] = None
+    rows.loc[rows.index[every // 3::every * 3], "status"] = "không rõ"
+    dup = rows.index[1::every * 5]
+    before = rows.index[[max(rows.index.get_loc(i) - 1, 0) for i in dup]]
+    rows.loc[dup, ["commune_code", "project_code"]] = rows.loc[before, ["commune_code", "project_code"]].to_numpy()
+    assert len(rows) == n
+    return rows
+
+
+def unexpected_counts(results) -> dict[str, int]:
+    return {rule.name: int((item.result or {}).get("unexpected_count") or 0) if not item.success else 0
+            for rule, item in zip(read_rules("investment"), results)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("warehouse", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("--periods", help="comma-separated quarters (default: every quarter staged)")
+    parser.add_argument("--bad-every", type=int, default=100)
+    args = parser.parse_args()
+
+    conn = duckdb.connect(str(args.warehouse), read_only=True)
+    conn.execute(read_sql(MACROS_SQL))
+    periods = args.periods.split(",") if args.periods else [
+        p for (p,) in conn.execute("SELECT DISTINCT period FROM staging.investment ORDER BY 1").fetchall()]
+    needed = gx_validate.needed_columns("investment")
+    gx_validate.prepare(["investment"])
+
+    # GX's first validation of a process pays for imports and caches: pay it before timing
+    sample = conn.execute("SELECT * FROM staging.investment WHERE row_status = 'validate' LIMIT 2000").df()
+    warm_parameters = code_lists_in_force(conn, periods[0])
+    for frame in (sample, put_faults(sample, args.bad_every)):
+        old_results("investment", read_rules("investment"), frame, warm_parameters, KEY)
+        gx_validate._results("investment", read_rules("investment"), frame[needed], warm_parameters, KEY)
+
+    totals = {}
+    rows_total = 0
+    for period in periods:
+        t = time.perf_counter()
+        full = conn.execute("SELECT * FROM staging.investment WHERE row_status = 'validate' AND period = ?", [period]).df()
+        fetch_all = time.perf_counter() - t
+        t = time.perf_counter()
+        conn.execute("SELECT COLUMNS(lambda c: list_contains($c, c)) FROM staging.investment "
+                     "WHERE row_status = 'validate' AND period = $p", {"c": needed, "p": period}).df()
+        fetch_needed = time.perf_counter() - t
+        parameters = code_lists_in_force(conn, period)
+        rows_total += len(full)
+        for case, frame in (("clean", full), ("faults", put_faults(full, args.bad_every))):
+            timed = {}
+            t = time.perf_counter()
+            old = old_results("investment", read_rules("investment"), frame, parameters, KEY)
+            timed["old"] = time.perf_counter() - t
+            t = time.perf_counter()
+            new = gx_validate._results("investment", read_rules("investment"), frame[needed], parameters, KEY)
+            timed["new"] = time.perf_counter() - t
+            memory = duckdb.connect()
+            memory.register("frame", frame[needed])
+            memory.execute("CREATE TABLE rows AS SELECT * FROM frame")
+            t = time.perf_counter()
+            found = memory.execute(SUITE_SQL, {k: parameters[k] for k in ("project_category", "project_status")}).fetchall()
+            timed["sql"] = time.perf_counter() - t
+            memory.close()
+            sql_counts = {rule.name: 0 for rule in read_rules("investment")}
+            for *_, rule in found:
+                sql_counts[rule] += 1
+            assert unexpected_counts(old) == unexpected_counts(new) == sql_counts, (period, case)
+            failed = sum(1 for c in sql_counts.values() if c)
+            print(f"{period} {case:6} rows {len(frame):7,} rules failed {failed:2} unexpected {len(found):5,} | "
+                  f"old {timed['old']:6.2f} s  new {timed['new']:6.2f} s  sql {timed['sql']:6.3f} s | "
+                  f"fetch all {len(full.columns)} cols {fetch_all:5.2f} s, needed {len(needed)} cols {fetch_needed:5.2f} s",
+                  flush=True)
+            for way, seconds in [*timed.items(), ("fetch_all", fetch_all), ("fetch_needed", fetch_needed)]:
+                totals[(case, way)] = totals.get((case, way), 0) + seconds
+    print(f"\ntotal over {len(periods)} quarters, {rows_total:,} rows:")
+    for case in ("clean", "faults"):
+        old, new, sql = (totals[(case, w)] for w in ("old", "new", "sql"))
+        print(f"  {case:6} old {old:6.2f} s  new {new:6.2f} s  sql {sql:6.3f} s   (old/new {old / new:4.1f}x, new/sql {new / sql:5.0f}x)")
+    print(f"  fetch  all columns {totals[('clean', 'fetch_all')]:5.2f} s, needed columns {totals[('clean', 'fetch_needed')]:5.2f} s")
+
+
+if __name__ == "__main__":
+    main()

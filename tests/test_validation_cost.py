@@ -1,0 +1,191 @@
+"""Validation pays only for what fails: a summary pass over every expectation, then the row
+lists (COMPLETE) only for the expectations that failed, on only the columns they read. On
+the bad-input corpus the findings and outcomes must be exactly those of the old way, one
+COMPLETE pass of every expectation over every column of the staged and raw rows."""
+
+from functools import partial
+
+import pandas as pd
+import pytest
+from test_bad_input import PERIOD, corpus  # noqa: F401  (the corpus's warehouse, built by the pipeline)
+
+from ntm_pipeline.checks import validation as checks_validation
+from ntm_pipeline.contract import ALL_TABLES
+from ntm_pipeline.quality import validate as gx_validate
+from ntm_pipeline.quality.suites import expectations_dir, load_suite, read_rules
+from ntm_pipeline.warehouse import MACROS_SQL, read_sql
+
+pytestmark = pytest.mark.slow  # builds the bad-input corpus's warehouse through the pipeline
+
+PERIODS = ["2023-Q4", PERIOD]
+FACT_INDEX = {"fact_certified_area": ["period", "commune_code", "product", "standard"],
+              "fact_target": ["year", "area_level", "area_code", "kpi_code"]}
+
+
+def old_results(suite_name, rules, rows, parameters, index_columns):
+    """The old way: COMPLETE, with the index columns, for every expectation, on every column."""
+    batch = gx_validate._batch_definition(suite_name).get_batch(batch_parameters={"dataframe": rows.reset_index(drop=True)})
+    suite = load_suite(suite_name)
+    result = batch.validate(suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
+                            expectation_parameters=parameters)
+    by_id = {item.expectation_config.id: item for item in result.results}
+    return [by_id[e.id] for e in suite.expectations]
+
+
+def old_rows(conn, table, period):
+    """The old frames: every staged column (s.*) and every raw column (r.*)."""
+    where = "s.row_status = 'validate'" + (" AND s.period = ?" if table.partitioned else "")
+    params = [period] if table.partitioned else []
+    staged = conn.execute(f"SELECT s.* FROM staging.{table.name} AS s WHERE {where}", params).df()
+    on = " AND ".join(f"r.{c} = s.{c}" for c in (["period"] if table.partitioned else []) + ["source_file", "sheet", "row_number"])
+    raw = conn.execute(f"SELECT s.period AS validated_period, r.* FROM staging.{table.name} AS s "
+                       f"JOIN raw.{table.name} AS r ON {on} WHERE {where}", params).df()
+    return staged, raw.drop(columns="period", errors="ignore").rename(columns={"validated_period": "period"})
+
+
+@pytest.fixture(scope="module")
+def conn(corpus):  # noqa: F811
+    """The corpus's warehouse, read-only, with the project's macros as the checks use them."""
+    _, connection, _ = corpus
+    connection.execute(read_sql(MACROS_SQL))
+    return connection
+
+
+def outcomes(validation):
+    return [(o.rule.name, o.success, o.unexpected_count, o.row_level, o.observed, o.rows) for o in validation.outcomes]
+
+
+def both_ways(monkeypatch, new, old):
+    """(new validation, old validation, the GX calls the new way made)."""
+    calls = []
+    real = gx_validate._results
+
+    def spy(suite_name, rules, rows, parameters, index_columns):
+        calls.append(list(rows.columns))
+        return real(suite_name, rules, rows, parameters, index_columns)
+
+    monkeypatch.setattr(gx_validate, "_results", spy)
+    validation_new = new()
+    monkeypatch.setattr(gx_validate, "_results", old_results)
+    validation_old = old()
+    monkeypatch.setattr(gx_validate, "_results", real)
+    return validation_new, validation_old, calls
+
+
+def test_staged_findings_equal_the_old_way(conn, monkeypatch):
+    failed_rules = findings_total = 0
+    for table in ALL_TABLES:
+        for period in PERIODS if table.partitioned else [None]:
+            parameters = (checks_validation.code_lists_in_force(conn, period) if table.partitioned
+                          else checks_validation.code_lists(conn))
+            new, old, calls = both_ways(
+                monkeypatch,
+                partial(checks_validation.validate, conn, table, [period] if period else None),
+                partial(gx_validate.validate_rows, *_staged_and_raw(conn, table, period, parameters)),
+            )
+            pd.testing.assert_frame_equal(new.findings, old.findings)
+            assert outcomes(new) == outcomes(old), (table.name, period)
+            assert new.rows_checked == old.rows_checked > 0
+            # only the columns the validation reads reached pandas, fewer than the table has
+            assert set(calls[0]) <= set(gx_validate.needed_columns(table.name)), table.name
+            assert len(calls[0]) < len(old_rows(conn, table, period)[0].columns)
+            failed_rules += len([o for o in new.outcomes if not o.success])
+            findings_total += len(new.findings)
+    # the corpus fails rules of every kind: the comparison is not of empty lists
+    assert failed_rules >= 20 and findings_total >= 40, (failed_rules, findings_total)
+
+
+def _staged_and_raw(conn, table, period, parameters):
+    staged, raw = old_rows(conn, table, period)
+    return table.name, staged, parameters, raw
+
+
+def test_fact_findings_equal_the_old_way(conn, monkeypatch):
+    lists = checks_validation.code_lists(conn)
+    checked = 0
+    for path in sorted(expectations_dir().glob("fact_*.json")):
+        name = path.stem
+        index = FACT_INDEX.get(name, gx_validate.ROW_KEY)
+        rows = conn.table(f"core.{name}").df()
+        run = partial(gx_validate.validate_rows, name, rows, lists, index_columns=index)
+        new, old, _ = both_ways(monkeypatch, run, run)
+        pd.testing.assert_frame_equal(new.findings, old.findings)
+        assert outcomes(new) == outcomes(old), name
+        checked += len(rows)
+    assert checked > 0
+
+
+def test_row_lists_only_for_the_expectations_that_failed(conn, monkeypatch):
+    """A batch with failures: the summary pass covers every expectation without listing a
+    row; the COMPLETE pass covers exactly the failed ones, on their columns and the index."""
+    from ntm_pipeline.contract import INVESTMENT
+
+    batches = []
+    real_get_batch = type(gx_validate._batch_definition("investment")).get_batch
+
+    def get_batch(self, batch_parameters=None):
+        batch = real_get_batch(self, batch_parameters=batch_parameters)
+        real_validate = batch.validate
+
+        def validate(expect, **kwargs):
+            result = real_validate(expect, **kwargs)
+            batches.append((list(batch_parameters["dataframe"].columns), len(expect.expectations),
+                            kwargs["result_format"]["result_format"],
+                            [bool(r.result.get("unexpected_index_list")) for r in result.results]))
+            return result
+
+        batch.validate = validate
+        return batch
+
+    monkeypatch.setattr(type(gx_validate._batch_definition("investment")), "get_batch", get_batch)
+    validation = checks_validation.validate(conn, INVESTMENT, [PERIOD])
+    rules = read_rules("investment")
+    failed = [o.rule for o in validation.outcomes if not o.success]
+    assert failed and len(failed) < len(rules)
+    (summary_columns, summary_count, summary_format, summary_lists), (columns, count, format_, lists) = batches
+    assert (summary_count, summary_format, any(summary_lists)) == (len(rules), "BOOLEAN_ONLY", False)
+    assert (count, format_, all(lists)) == (len(failed), "COMPLETE", True)
+    assert set(columns) == set(gx_validate.ROW_KEY) | {c for r in failed for c in r.gx_columns}
+    assert set(summary_columns) == set(gx_validate.ROW_KEY) | {c for r in rules for c in r.gx_columns}
+
+
+def test_a_clean_batch_costs_one_summary_pass(conn, monkeypatch):
+    """A quarter whose rows all pass: no COMPLETE pass at all, no finding."""
+    from ntm_pipeline.contract import INVESTMENT
+
+    formats = []
+    real = gx_validate.load_suite
+
+    def load(name, positions=None):
+        formats.append(positions)
+        return real(name, positions)
+
+    monkeypatch.setattr(gx_validate, "load_suite", load)
+    validation = checks_validation.validate(conn, INVESTMENT, ["2023-Q4"])
+    assert validation.rows_checked > 0 and validation.findings.empty
+    assert all(o.success for o in validation.outcomes)
+    assert formats and all(p is None for p in formats)
+
+
+def test_checked_workbook_quotes_the_same_as_the_old_way(checker, tmp_path, monkeypatch):
+    """Through the checks library, a workbook whose findings quote what the narrower frames
+    must still hold: a row's own message (a commune name that is not the code's) and the text of an unreadable cell no rule names (is_correction)."""
+    from test_checks import workbook
+
+    def edit(tables):
+        tables["submission"][0].update(commune_name="Xã Không Có", is_correction="có lẽ")
+
+    path = workbook(tmp_path, "05080", "05080.xlsx", edit)
+
+    def findings():
+        [result] = checker.check([(path, "2024-Q1")])
+        return [(f.sheet, f.row_number, f.column_name, f.value, f.rule, f.severity, f.message_vi, f.message_en)
+                for f in result.rows]
+
+    new = findings()
+    monkeypatch.setattr(checks_validation, "rows_for_validation", lambda c, table, periods: old_rows(c, table, periods[0] if periods else None))
+    monkeypatch.setattr(gx_validate, "_results", old_results)
+    assert new == findings()
+    quoted = {(f[2], f[3]) for f in new}
+    assert ("is_correction", "có lẽ") in quoted and ("commune_name", "Xã Không Có") in quoted, new
+    assert "trong Quý 1/2024 mã 05080 là Xã Sào Báy" in {f[6].split(": ", 1)[-1] for f in new}
