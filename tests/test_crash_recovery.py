@@ -181,6 +181,7 @@ def test_kill_at_every_layer_then_plain_runs_recover_unattended(tmp_path, ntm):
 
     try:
         killed: list[str] = []
+        held_slot: list[bool] = []  # whether each killed run was left holding its pool slot
         for moment in MOMENTS:
             run = ntm(env, "run")
             run.wait_for(f"] {moment} …")
@@ -192,19 +193,24 @@ def test_kill_at_every_layer_then_plain_runs_recover_unattended(tmp_path, ntm):
                 # This plain run repaired the one killed before it, unattended, then got past the
                 # pool to a later step: the dead run's slot no longer held it up.
                 assert f"run {killed[-1]} was STARTED, but its process (pid" in run.output, run.output[-3000:]
-                assert f"run {killed[-1]} no longer runs but held the pool slot" in run.output, run.output[-3000:]
+                if held_slot[-1]:
+                    assert f"run {killed[-1]} no longer runs but held the pool slot" in run.output, run.output[-3000:]
                 assert run_status(env, killed[-1]) == dg.DagsterRunStatus.FAILURE
             killed.append(run_id_of(run))
             # What the kill left, as Dagster alone would leave it: the run STARTED for ever and
-            # its step's slot of the pool held (a plain run would wait on it for ever).
+            # its step's slot of the pool held (a plain run would wait on it for ever), unless the
+            # step had ended when the kill came (a busy machine) and the next had not begun.
             assert run_status(env, killed[-1]) == dg.DagsterRunStatus.STARTED
-            assert [run_id for run_id, _ in claimed_slots(env)] == [killed[-1]]
+            held = [run_id for run_id, _ in claimed_slots(env)]
+            assert held in ([killed[-1]], []), held
+            held_slot.append(bool(held))
+        assert sum(held_slot) >= 3, held_slot  # the slot's repair was exercised, not only the run's
 
         # `ntm doctor` names what the last kill left, and repairs it with --repair.
         report = subprocess.run([NTM, "doctor"], env=env, capture_output=True, text=True, timeout=120)
         assert report.returncode == 1, report.stdout + report.stderr
         assert f"stale run {killed[-1]}" in report.stdout and "STARTED" in report.stdout, report.stdout
-        assert f"pool slots held by dead run {killed[-1]}" in report.stdout, report.stdout
+        assert f"pool slots held by dead run {killed[-1]}" in report.stdout or not held_slot[-1], report.stdout
         assert run_status(env, killed[-1]) == dg.DagsterRunStatus.STARTED  # reporting repairs nothing
         repair = subprocess.run([NTM, "doctor", "--repair"], env=env, capture_output=True, text=True, timeout=120)
         assert repair.returncode == 0, repair.stdout + repair.stderr
