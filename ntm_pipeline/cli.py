@@ -189,6 +189,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print(f"ntm serve: accounts in {intake_db_url()}; http://{args.host}:{args.port}/", file=sys.stderr)
         os.environ.setdefault("NTM_INTAKE_WARM_UP", "1")  # load the checks at start, not on the first upload
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # The intake's own lines at INFO; Great Expectations' start-up chatter only when it warns.
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
         uvicorn.run("ntm_pipeline.web.app:create_app", factory=True, host=args.host, port=args.port,
                     proxy_headers=True, forwarded_allow_ips="127.0.0.1")
         return 0
