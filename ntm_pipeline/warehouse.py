@@ -133,16 +133,31 @@ def replace_partitions(
         if not table_exists(conn, table):
             conn.execute(f"CREATE TABLE {table} AS SELECT * FROM ({select_sql}) LIMIT 0", bind(select_sql, params))
         # Columns are inserted by name, so only a column added or gone needs a rebuild.
-        elif sorted(_columns(conn, f"SELECT * FROM {table}")) != sorted(_columns(conn, select_sql, params)):
-            raise RuntimeError(
-                f"{table} has columns {_columns(conn, f'SELECT * FROM {table}')} but the query now gives "
-                f"{_columns(conn, select_sql, params)}: rebuild the warehouse (make clean-warehouse && make run)"
-            )
+        else:
+            require_columns(conn, table, _columns(conn, select_sql, params))
         delete_partitions(conn, table, periods)
         for part in [[period] for period in periods] if one_period_at_a_time else [periods]:
             conn.execute(f"INSERT INTO {table} BY NAME {select_sql}", bind(select_sql, {**params, "periods": part}))
         comment_table(conn, table)
     return partition_rows(conn, table, periods)
+
+
+class OutdatedWarehouse(RuntimeError):
+    """A table written by an older version of the pipeline, with other columns than this one writes."""
+
+
+def require_columns(conn: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:
+    """Raise OutdatedWarehouse, saying what to do, when `table` has not these columns (in any
+    order: rows are inserted by name, so only a column added or gone needs a rebuild)."""
+    held = _columns(conn, f"SELECT * FROM {table}")
+    if sorted(held) != sorted(columns):
+        added, gone = sorted(set(columns) - set(held)), sorted(set(held) - set(columns))
+        raise OutdatedWarehouse(
+            f"{table} was written by an older version of the pipeline"
+            + (f" (no column {', '.join(added)})" if added else "")
+            + (f" (columns no longer written: {', '.join(gone)})" if gone else "")
+            + ": rebuild the warehouse from raw/ with `make clean-warehouse && make run`"
+        )
 
 
 def delete_partitions(conn: duckdb.DuckDBPyConnection, table: str, periods: list[str]) -> None:
@@ -155,7 +170,11 @@ def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, frame) -> None:
     conn.register("incoming_frame", frame)
     try:
         conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming_frame")
-    finally:
+    except duckdb.Error:
+        # The failed insert aborted the transaction, and unregistering in it would raise
+        # "transaction is aborted" over the insert's own error: the view goes with the rollback.
+        raise
+    else:
         conn.unregister("incoming_frame")
 
 

@@ -88,3 +88,22 @@ def test_publish_makes_a_warehouse_when_the_run_wrote_nothing(tmp_path):
     publish(build.path, published)
     with duckdb.connect(str(published), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0] == 0
+
+
+def test_a_warehouse_of_an_older_layout_is_refused_with_what_to_do(tmp_path):
+    """A raw table written by an older version (here without `commune_group`) is never
+    appended to: the step says which table and column, and how to rebuild."""
+    import pytest
+
+    from ntm_pipeline.checks import create_raw_tables
+    from ntm_pipeline.warehouse import OutdatedWarehouse, prepare_connection
+
+    database = tmp_path / "ntm.duckdb"
+    with duckdb.connect(str(database)) as conn:
+        prepare_connection(conn)
+        create_raw_tables(conn)
+        conn.execute("ALTER TABLE raw.submission DROP COLUMN commune_group")
+        with pytest.raises(OutdatedWarehouse, match=r"raw\.submission was written by an older version of the "
+                           r"pipeline \(no column commune_group\): rebuild the warehouse from raw/ with "
+                           r"`make clean-warehouse && make run`"):
+            create_raw_tables(conn)

@@ -23,7 +23,7 @@ from ntm_pipeline.submissions.reader import (
     read_submission_file,
     submission_batch,
 )
-from ntm_pipeline.warehouse import delete_partitions, insert_frame
+from ntm_pipeline.warehouse import delete_partitions, insert_frame, require_columns
 
 SQL = Path(__file__).parent / "sql"
 FILE_LOG_COLUMNS = [
@@ -38,11 +38,13 @@ def create_raw_tables(conn, tables: Sequence[SubmissionTable] = (*SUBMISSION_TAB
     the frame `load_raw` builds, so the two cannot differ."""
     conn.execute((SQL / "file_logs.sql").read_text(encoding="utf-8"))
     for table in tables:
-        conn.register("layout", raw_frame(table, [], Path("."), "", None))
+        layout = raw_frame(table, [], Path("."), "", None)
+        conn.register("layout", layout)
         try:
             conn.execute(f"CREATE TABLE IF NOT EXISTS raw.{table.name} AS SELECT * FROM layout LIMIT 0")
         finally:
             conn.unregister("layout")
+        require_columns(conn, f"raw.{table.name}", list(layout.columns))
 
 
 def raw_frame(table: SubmissionTable, files: Sequence[tuple[str, ParsedFile]], root: Path, run_id: str, loaded_at) -> pd.DataFrame:

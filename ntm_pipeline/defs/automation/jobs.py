@@ -18,16 +18,13 @@ REFERENCE_AND_TARGETS = (
     )
 ).required_multi_asset_neighbors()
 
-# A transient failure (DuckDB still busy with another process after the connection's own
-# backoff) is retried with a growing delay. Bad files never fail a step, so retries stay rare.
-LOCK_RETRY = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL)
-
+# No retry policy: a run writes its own build of the warehouse (ntm_pipeline/publish.py), which
+# no other process holds, so a failed step is no lock to wait out but an error to read.
 # Everything, so that a quarter dropped into a fresh warehouse finds its reference tables.
 quarter_job = dg.define_asset_job(
     "quarter_job",
     selection=dg.AssetSelection.all(),
     partitions_def=quarterly_partitions,
-    op_retry_policy=LOCK_RETRY,
     description="One quarter, or a range of quarters in one run, from files to KPIs, with the "
     "reference tables and targets they need.",
 )
@@ -35,7 +32,6 @@ quarter_job = dg.define_asset_job(
 reference_job = dg.define_asset_job(
     "reference_job",
     selection=REFERENCE_AND_TARGETS,
-    op_retry_policy=LOCK_RETRY,
     description="Reference dimensions and annual targets, when raw/targets/ changes; the KPIs follow "
     "through the refresh_marts sensor when their content changed.",
 )
