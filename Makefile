@@ -23,8 +23,8 @@ run: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
 
-## The fast tier for the edit-test loop, about a minute: every test not marked slow
-## (no pipeline build, daemon, webserver, PostgreSQL or concurrent runs).
+## The fast tier for the edit-test loop, about two minutes: every test not marked slow
+## (no pipeline build, daemon, webserver, browser, PostgreSQL or concurrent runs).
 test-fast: $(INSTALLED)
 	$(BIN)/python -m pytest -m "not slow"
 
