@@ -3,6 +3,7 @@ lists (COMPLETE) only for the expectations that failed, on only the columns they
 the bad-input corpus the findings and outcomes must be exactly those of the old way, one
 COMPLETE pass of every expectation over every column of the staged and raw rows."""
 
+import sys
 from functools import partial
 
 import pandas as pd
@@ -12,24 +13,18 @@ from test_bad_input import PERIOD, corpus  # noqa: F401  (the corpus's warehouse
 from ntm_pipeline.checks import validation as checks_validation
 from ntm_pipeline.contract import ALL_TABLES
 from ntm_pipeline.quality import validate as gx_validate
-from ntm_pipeline.quality.suites import expectations_dir, load_suite, read_rules
+from ntm_pipeline.quality.suites import expectations_dir, read_rules
+from ntm_pipeline.settings import PROJECT_ROOT
 from ntm_pipeline.warehouse import MACROS_SQL, read_sql
+
+sys.path.insert(0, str(PROJECT_ROOT / "bench"))
+from validation import old_results  # noqa: E402  (the old single COMPLETE pass, as bench/validation.py times it)
 
 pytestmark = pytest.mark.slow  # builds the bad-input corpus's warehouse through the pipeline
 
 PERIODS = ["2023-Q4", PERIOD]
 FACT_INDEX = {"fact_certified_area": ["period", "commune_code", "product", "standard"],
               "fact_target": ["year", "area_level", "area_code", "kpi_code"]}
-
-
-def old_results(suite_name, rules, rows, parameters, index_columns):
-    """The old way: COMPLETE, with the index columns, for every expectation, on every column."""
-    batch = gx_validate._batch_definition(suite_name).get_batch(batch_parameters={"dataframe": rows.reset_index(drop=True)})
-    suite = load_suite(suite_name)
-    result = batch.validate(suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
-                            expectation_parameters=parameters)
-    by_id = {item.expectation_config.id: item for item in result.results}
-    return [by_id[e.id] for e in suite.expectations]
 
 
 def old_rows(conn, table, period):
