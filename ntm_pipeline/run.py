@@ -34,6 +34,9 @@ from ntm_pipeline import settings
 JOB = "quarter_job"
 # Exit status of `ntm run` when another run holds the warehouse: EX_TEMPFAIL, "try again later".
 RUN_IN_PROGRESS = 75
+# How long `ntm run` and `ntm doctor --repair` try for the lock before saying a run holds it:
+# the daemon's repair sensor (defs/automation/sensors.py) holds it for a moment every minute.
+PATIENCE_S = 5.0
 # Tags of a run started by this process: how a later process tells whether it is still alive.
 PID_TAG, HOST_TAG = "ntm/pid", "ntm/host"
 
@@ -185,7 +188,17 @@ class RunLock:
         self.path = (path or lock_path()).resolve()
         self._holding = False
 
-    def acquire(self, wait: bool = False) -> bool:
+    def acquire(self, wait: bool = False, patience: float = 0.0) -> bool:
+        """Take the lock: waiting for it with `wait`; else trying for up to `patience` seconds
+        (the daemon's repair sensor holds it for a moment every minute), then giving up."""
+        deadline = time.monotonic() + patience
+        while not self._try(wait):
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def _try(self, wait: bool) -> bool:
         held = RunLock._held.get(self.path)
         if held is not None:
             held[1] += 1
@@ -375,7 +388,7 @@ def doctor(repair: bool = False, out=None) -> int:
     instance = _home_instance()
     lock = RunLock()
     if repair:
-        if not lock.acquire(wait=False):
+        if not lock.acquire(wait=False, patience=PATIENCE_S):
             out(f"a run is in progress ({lock.holder()}): nothing repaired; try again when it ends")
             return RUN_IN_PROGRESS
         with lock:
@@ -411,7 +424,7 @@ def run_all(periods: list[str] | None = None, out=None, wait: bool = False) -> i
     """`ntm run`: holding the run lock, repair what a crashed run left, then run."""
     out = out or (lambda line: print(line, flush=True))
     lock = RunLock()
-    if not lock.acquire(wait=False):
+    if not lock.acquire(wait=False, patience=PATIENCE_S):
         if not wait:
             out(f"ntm run: another run is writing {settings.warehouse_path()} ({lock.holder()}); "
                 "nothing done. Run again when it ends, or with --wait to wait for it")
