@@ -36,7 +36,7 @@ JOB = "quarter_job"
 RUN_IN_PROGRESS = 75
 # How long `ntm run` and `ntm doctor --repair` try for the lock before saying a run holds it:
 # the daemon's repair sensor (defs/automation/sensors.py) holds it for a moment every minute.
-PATIENCE_S = 5.0
+PATIENCE_S = 2.0
 # Tags of a run started by this process: how a later process tells whether it is still alive.
 PID_TAG, HOST_TAG = "ntm/pid", "ntm/host"
 

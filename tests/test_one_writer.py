@@ -1,6 +1,7 @@
 """One writer, enforced: while an `ntm run` writes the warehouse, a second `ntm run` writes
-nothing and says so with exit status 75 at once, `ntm run --wait` waits for it and then runs,
-and `ntm doctor` leaves the live run alone. Real processes on three communes of one quarter."""
+nothing and says so with exit status 75 within seconds, `ntm run --wait` waits for it and then
+runs, and `ntm doctor` leaves the live run alone. Real processes on the sample's communes of one
+quarter."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ import pytest
 
 from conftest import copy_sample
 from ntm_pipeline.run import RUN_IN_PROGRESS
-from test_crash_recovery import COMMUNES, NTM, PERIOD, instance_of, ntm, ntm_env  # noqa: F401 (ntm: fixture)
+from test_crash_recovery import NTM, PERIOD, instance_of, ntm, ntm_env  # noqa: F401 (ntm: fixture)
 
 pytestmark = pytest.mark.slow  # pipeline runs in processes of their own
 
 
 def test_second_run_is_refused_or_waits_and_doctor_leaves_a_live_run_alone(tmp_path, ntm):
-    raw = copy_sample(tmp_path / "raw", [PERIOD], COMMUNES)
+    raw = copy_sample(tmp_path / "raw", [PERIOD])  # the whole quarter: the run outlives the checks made during it
     env = ntm_env(tmp_path / "w", raw)
     first = ntm(env, "run")
     first.wait_for("] raw_submissions …")
