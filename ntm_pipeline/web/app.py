@@ -131,6 +131,7 @@ def create_app(checker=None, store: AccountStore | None = None) -> fastapi.FastA
     """The intake app, its settings read from the environment now. `checker` (a
     checks.Checker) and `store` may be given, else the process's checker (built on first use)
     and the accounts database of NTM_INTAKE_DB."""
+    from ntm_pipeline.web.tracker import WarehouseUnavailable, unavailable
     from ntm_pipeline.web.tracker import router as tracker_router
 
     app = fastapi.FastAPI(title="NTM intake", docs_url=None, redoc_url=None, openapi_url=None)
@@ -158,6 +159,11 @@ def create_app(checker=None, store: AccountStore | None = None) -> fastapi.FastA
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE, same_site="lax", https_only=https_only)
     app.add_middleware(BodyLimit)
+
+    @app.exception_handler(WarehouseUnavailable)
+    async def _warehouse_unavailable(request: Request, exc: WarehouseUnavailable):
+        log.warning("intake: %s: the published warehouse cannot be opened (%s)", request.url.path, exc)
+        return unavailable(request, current_user(request))
 
     @app.exception_handler(SignInRequired)
     async def _sign_in(request: Request, exc: SignInRequired):

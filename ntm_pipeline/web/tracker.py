@@ -19,6 +19,8 @@ import io
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -81,8 +83,11 @@ class WarehouseUnavailable(Exception):
     """The published warehouse is missing or cannot be opened read-only just now."""
 
 
-def open_warehouse() -> duckdb.DuckDBPyConnection:
-    """The published warehouse, read-only, with the project's macros: close it at once."""
+@contextmanager
+def open_warehouse() -> Iterator[duckdb.DuckDBPyConnection]:
+    """The published warehouse, read-only, with the project's macros, closed when the block
+    ends. WarehouseUnavailable when it cannot be opened: the app answers it with a 503 page
+    (`unavailable`)."""
     path = settings.warehouse_path()
     if not path.is_file():
         raise WarehouseUnavailable(str(path))
@@ -92,10 +97,9 @@ def open_warehouse() -> duckdb.DuckDBPyConnection:
         raise WarehouseUnavailable(str(exc)) from exc
     try:
         conn.execute(read_sql(MACROS_SQL))
-    except BaseException:
+        yield conn
+    finally:
         conn.close()
-        raise
-    return conn
 
 
 def _records(conn: duckdb.DuckDBPyConnection, sql: str, params: dict) -> list[dict]:
@@ -268,7 +272,8 @@ def _page(request: Request, name: str, context: dict, status_code: int = 200) ->
                                       status_code=status_code)
 
 
-def _unavailable(request: Request, user: User) -> HTMLResponse:
+def unavailable(request: Request, user: User | None) -> HTMLResponse:
+    """The page for a request that needed the published warehouse when it could not be opened."""
     return _page(request, "tracker_unavailable.html", {"user": user}, status_code=503)
 
 
@@ -300,17 +305,11 @@ def tracker_index(request: Request, period: str | None = None, user: User = Depe
     when = today()
     quarters = user_quarters(user, when)
     open_now = [p for p in open_quarters(when) if p in quarters]
-    try:
-        conn = open_warehouse()
-    except WarehouseUnavailable:
-        return _unavailable(request, user)
-    try:
+    with open_warehouse() as conn:
         summaries = []
         for quarter in open_now:
             area = own_area(conn, user, quarter)
             summaries.append((quarter, area, tracker(conn, quarter, area, _store(request), when) if area else None))
-    finally:
-        conn.close()
     return _page(request, "tracker_index.html", {
         "user": user, "summaries": summaries, "quarters": quarters, "open_now": open_now,
         "first_post_reform": FIRST_POST_REFORM,
@@ -323,11 +322,7 @@ def tracker_page(request: Request, period: str, area: str | None = None, status:
     """Every commune of the area in the quarter with its status; `?status=` keeps one status
     (or `received`: all but those not received)."""
     _check_period(period)
-    try:
-        conn = open_warehouse()
-    except WarehouseUnavailable:
-        return _unavailable(request, user)
-    try:
+    with open_warehouse() as conn:
         shown = _area_for(conn, user, period, area)
         if shown is None:
             return _page(request, "tracker_no_area.html", {
@@ -335,8 +330,6 @@ def tracker_page(request: Request, period: str, area: str | None = None, status:
                 "quarters": user_quarters(user, today()),
             }, status_code=404)
         board = tracker(conn, period, shown, _store(request))
-    finally:
-        conn.close()
     status = status if status in (*STATUSES, "received") else None
     rows = [r for r in board.rows if status is None or r["status"] == status
             or (status == "received" and r["status"] != "not_received")]
@@ -364,17 +357,11 @@ def _by_province(rows: list[dict]) -> list[dict]:
 def tracker_kpi(request: Request, period: str, area: str | None = None, user: User = Depends(require_user)):
     """The quarter's mart.kpi_wide rows of the area, as a workbook."""
     _check_period(period)
-    try:
-        conn = open_warehouse()
-    except WarehouseUnavailable:
-        return _unavailable(request, user)
-    try:
+    with open_warehouse() as conn:
         shown = _area_for(conn, user, period, area)
         if shown is None:
             raise fastapi.HTTPException(status_code=404, detail="your unit is no unit of this quarter")
         names, labels, rows = kpi_rows(conn, period, shown)
-    finally:
-        conn.close()
     name = f"kpi-{period}-{shown.code or 'toan-quoc'}.xlsx"
     return Response(kpi_workbook(period, names, labels, rows), media_type=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
