@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ntm_pipeline.checks import raw_csv
 from ntm_pipeline.contract import PROVENANCE_COLUMNS, SUBMISSION_TABLES, TARGET, SubmissionTable
 from ntm_pipeline.submissions.reader import (
     ParsedFile,
@@ -74,8 +75,11 @@ def raw_frame(table: SubmissionTable, files: Sequence[tuple[str, ParsedFile]], r
     return frame
 
 
-def file_log(files: Sequence[tuple[str, ParsedFile]], root: Path, run_id: str, loaded_at, partitioned: bool = True) -> pd.DataFrame:
-    """File log rows: one per file, parsed or rejected with its reason and its place."""
+def file_log(files: Sequence[tuple[str, ParsedFile]], root: Path, run_id: str, loaded_at, partitioned: bool = True,
+             rows_read: dict[Path, int] | None = None) -> pd.DataFrame:
+    """File log rows: one per file, parsed or rejected with its reason and its place.
+    `rows_read` gives the count of the files whose rows DuckDB inserted (not held in Python)."""
+    rows_read = rows_read or {}
     frame = pd.DataFrame.from_records(
         [
             {
@@ -92,7 +96,7 @@ def file_log(files: Sequence[tuple[str, ParsedFile]], root: Path, run_id: str, l
                 "error_sheet": f.error.sheet if f.error else None,
                 "error_column": f.error.column if f.error else None,
                 "sheets": [t.sheet for t in f.tables.values()],
-                "rows_read": f.row_count,
+                "rows_read": rows_read.get(f.path, f.row_count),
                 "run_id": run_id,
                 "loaded_at": loaded_at,
             }
@@ -128,11 +132,16 @@ def load_raw(conn, period: str, paths: Sequence[Path], root: Path, run_id: str, 
     """Read the submission files of one quarter and append their rows to the raw tables and
     their log to raw.source_file; returns the parsed files (rejected ones carry `error`).
     Names are paths relative to `root` (the raw/ folder); with `check_links`, a link leading
-    out of `root` is rejected unread. The caller deletes the quarter's earlier rows
-    (`clear_raw`) and holds the transaction; memory holds one quarter's files."""
-    files = [(period, _read(path, root, check_links)) for path in paths]
-    insert_frame(conn, "raw.source_file", file_log(files, root, run_id, loaded_at))
-    good = [(p, f) for p, f in files if not f.error]
+    out of `root` is rejected unread. CSV files go to DuckDB's reader (`raw_csv`), a quarter's
+    files of one table in one read; workbooks, and any CSV file that path does not take, to
+    the Python reader. The caller deletes the quarter's earlier rows (`clear_raw`) and holds
+    the transaction; memory holds one quarter's workbooks."""
+    planned = {path: f for path in paths if (f := raw_csv.plan(path, root, check_links)) is not None}
+    by_duckdb, rows_read, _ = raw_csv.load(conn, period, list(planned.values()), root, run_id, loaded_at)
+    by_python = {path: _read(path, root, check_links) for path in paths if path not in by_duckdb}
+    files = [(period, by_duckdb.get(path) or by_python[path]) for path in paths]
+    insert_frame(conn, "raw.source_file", file_log(files, root, run_id, loaded_at, rows_read=rows_read))
+    good = [(period, f) for path, f in by_python.items() if not f.error]
     for table in SUBMISSION_TABLES:
         insert_frame(conn, f"raw.{table.name}", raw_frame(table, good, root, run_id, loaded_at))
     return [f for _, f in files]
