@@ -6,6 +6,9 @@ large, not UTF-8, a sheet or a required column missing) is reported with one rea
 Vietnamese and English, instead of stopping the others. Reading is isolated: a workbook's
 size, zip ratio and sheet extent are checked before calamine parses it (the limits of
 settings.READER_LIMITS), and any other exception of one file is that file's reason.
+A workbook's bytes are read once for its hash and those checks, which also scan its XML
+for what calamine does not say (hidden rows, formulas without a value, sheets not read);
+calamine then opens the file to parse the template's sheets.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import io
 import os
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -52,6 +56,17 @@ class ParsedTable:
     rows: list[tuple[int, dict[str, str | None]]] = field(default_factory=list)
     ignored_headers: list[str] = field(default_factory=list)
     hidden_rows: set[int] = field(default_factory=set)
+
+    def columns(self) -> dict[str, list]:
+        """The rows as columns, in row order: `row_number`, `row_hidden`, then each column of
+        the table (its text, or None): what a columnar builder (a frame or an Arrow table
+        handed to DuckDB) takes whole, one list per column, with no dict per row."""
+        numbers = [number for number, _ in self.rows]
+        hidden = self.hidden_rows
+        columns: dict[str, list] = {"row_number": numbers, "row_hidden": [n in hidden for n in numbers]}
+        for name in self.table.column_names:
+            columns[name] = [values[name] for _, values in self.rows]
+        return columns
 
 
 class SubmissionFileError(Exception):
@@ -136,11 +151,27 @@ def cell_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
+# A header cell's key, remembered: the same few headers recur in every file of a run.
+_cell_key = functools.lru_cache(maxsize=4096, typed=True)(text_key)
+_LOOKUPS: dict[int, tuple[SubmissionTable, dict[str, str]]] = {}
+
+
+def _header_lookup(table: SubmissionTable) -> dict[str, str]:
+    """`header_lookup(table)`, built once per table (keyed by identity: tables are constants)."""
+    kept = _LOOKUPS.get(id(table))
+    if kept is None or kept[0] is not table:
+        kept = _LOOKUPS[id(table)] = (table, header_lookup(table))
+    return kept[1]
+
+
 def _parse_grid(table: SubmissionTable, sheet: str, grid: list[list[object]], in_workbook: bool) -> ParsedTable:
-    lookup = header_lookup(table)
+    lookup = _header_lookup(table)
     header_index, header_map = None, {}
     for index, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        mapped = {i: lookup[text_key(v)] for i, v in enumerate(row) if v is not None and text_key(v) in lookup}
+        mapped = {}
+        for i, v in enumerate(row):
+            if v is not None and (name := lookup.get(_cell_key(v))) is not None:
+                mapped[i] = name
         if len(mapped) >= 2:
             header_index, header_map = index, mapped
             break
@@ -166,19 +197,28 @@ def _parse_grid(table: SubmissionTable, sheet: str, grid: list[list[object]], in
     parsed.ignored_headers = [
         str(v) for i, v in enumerate(grid[header_index]) if i not in header_map and cell_text(v) is not None
     ]
-    # The hot loop of a national run (1.75 million rows): one dict copy per row, and a row
-    # counts when any of its template columns holds text.
+    # The hot loop of a national run (1.75 million rows): one dict copy per row that holds
+    # text in some template column (a blank row costs none), and cell_text's first case, a
+    # text cell, inline.
     blank = dict.fromkeys(table.column_names)
     columns = list(header_map.items())
+    rows = parsed.rows
     for index, row in enumerate(grid[header_index + 1 :], start=header_index + 2):
-        values, found, width = blank.copy(), False, len(row)
+        values, width = None, len(row)
         for position, name in columns:
             if position < width:
-                text = cell_text(row[position])
-                if text is not None:
-                    values[name], found = text, True
-        if found:
-            parsed.rows.append((index, values))
+                value = row[position]
+                if value.__class__ is str:
+                    if not value.strip():
+                        continue
+                    text = value
+                elif value is None or (text := cell_text(value)) is None:
+                    continue
+                if values is None:
+                    values = blank.copy()
+                values[name] = text
+        if values is not None:
+            rows.append((index, values))
     return parsed
 
 
@@ -197,7 +237,7 @@ _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _HIDDEN_ROW = re.compile(rb'<row\b([^>]*?)\bhidden="(?:1|true)"([^>]*)>')
 # A cell's reference is its first attribute as Excel, LibreOffice and openpyxl write it; any
 # other order is looked for only when some cell's reference is not found so.
-_CELL_COLUMN, _CELL_ROW = re.compile(rb'<c r="([A-Z]{1,3})'), re.compile(rb'<c r="[A-Z]{1,3}(\d+)"')
+_CELL_REFERENCE = re.compile(rb'<c r="([A-Z]{1,3})(\d+)"')
 _ANY_CELL_COLUMN = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})')
 _ANY_CELL_ROW = re.compile(rb'<c\b[^>]*?\br="[A-Z]{1,3}(\d+)"')
 
@@ -205,12 +245,21 @@ _ANY_CELL_ROW = re.compile(rb'<c\b[^>]*?\br="[A-Z]{1,3}(\d+)"')
 @functools.lru_cache(maxsize=256)
 def _table_of_sheet(name: str) -> SubmissionTable | None:
     return table_for_name(name)
+
+
+def _expects(expected: tuple[SubmissionTable, ...], table: SubmissionTable | None) -> bool:
+    """`table in expected`, without comparing every field of two tables whose names differ."""
+    return table is not None and any(t is table or (t.name == table.name and t == table) for t in expected)
+
+
 # A cell with a formula: its attributes and content (<f>, and <v> when Excel computed it).
 _FORMULA_CELL = re.compile(rb'<c\b([^>]*?\br="([A-Z]{1,3})(\d+)"[^>]*)>((?:(?!</c>).)*?<f\b(?:(?!</c>).)*?)</c>', re.S)
 _FORMULA_TEXT = re.compile(rb'<f\b[^>]*?(?:/>|>(.*?)</f>)', re.S)
 _VALUE = re.compile(rb'<v>(.*?)</v>', re.S)
+_FORMULA = re.compile(rb"<f\b")  # a formula element (not a data validation's <formula1>)
 
 
+@functools.lru_cache(maxsize=1024)
 def _column_number(letters: bytes) -> int:
     number = 0
     for letter in letters:
@@ -230,11 +279,14 @@ def _unescape(name: str) -> str:
     return name.replace("&amp;", "&").replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&apos;", "'")
 
 
-def _check_container(path: Path) -> None:
+def _check_container(path: Path, data: bytes | None = None) -> None:
     """A workbook that is not a zip archive: an encrypted one (Office keeps a password-
     protected .xlsx in an OLE container) or an old .xls renamed; said before calamine opens it."""
-    with open(path, "rb") as handle:
-        head = handle.read(1 << 16)
+    if data is not None:
+        head = data[: 1 << 16]
+    else:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
     if head.startswith(OLE_SIGNATURE):
         if "EncryptionInfo".encode("utf-16-le") in head or b"EncryptedPackage" in head:
             raise SubmissionFileError(
@@ -251,7 +303,7 @@ def _unusable_formulas(xml: bytes) -> dict[tuple[int, int], str]:
     """(row, column) from 0 -> text, for each formula cell without a usable value: its stored
     error (#DIV/0!, #REF!), or '=' and the formula when Excel never computed it (a file written
     by a script). Calamine reads both as a blank, which a capital would count as 0."""
-    if b"<f" not in xml:
+    if _FORMULA.search(xml) is None:
         return {}
     found = {}
     for attributes, letters, row, content in _FORMULA_CELL.findall(xml):
@@ -267,15 +319,62 @@ def _unusable_formulas(xml: bytes) -> dict[tuple[int, int], str]:
     return found
 
 
-def _inspect_xlsx(path: Path, expected: tuple[SubmissionTable, ...]) -> tuple[dict[str, set[int]], dict, list]:
+def _inflated(archive: zipfile.ZipFile, data: bytes | None, info: zipfile.ZipInfo, limit: float) -> bytes | None:
+    """A member's bytes inflated straight from the workbook's bytes (`data`), when it is a plain
+    deflated or stored member of at most `limit` bytes whose local header, size and CRC agree
+    with the directory: what zipfile would read, without its per-member cost. None for
+    anything else (encryption, another method, a lie about the size, damage): the caller
+    then reads it with zipfile, which says what is wrong as it always did."""
+    if (data is None or info.file_size > limit or info.flag_bits & 0x61 or info.compress_type not in (0, 8)
+            or archive.metadata_encoding is not None):
+        return None
+    try:
+        offset = info.header_offset
+        if data[offset:offset + 4] != b"PK\x03\x04" or len(data) < offset + 30:
+            return None
+        flags, name_length, extra_length = (int.from_bytes(data[offset + 6:offset + 8], "little"),
+                                            int.from_bytes(data[offset + 26:offset + 28], "little"),
+                                            int.from_bytes(data[offset + 28:offset + 30], "little"))
+        name = data[offset + 30:offset + 30 + name_length]
+        if name.decode("utf-8" if flags & 0x800 else "cp437") != info.orig_filename:
+            return None
+        start = offset + 30 + name_length + extra_length
+        raw = data[start:start + info.compress_size]
+        if len(raw) != info.compress_size:
+            return None
+        if info.compress_type == 8:
+            content = zlib.decompressobj(-15).decompress(raw, info.file_size + 1)
+        else:
+            content = raw
+        return content if len(content) == info.file_size and zlib.crc32(content) == info.CRC else None
+    except Exception:  # noqa: BLE001 - anything odd is zipfile's to say
+        return None
+
+
+def _read_member(archive: zipfile.ZipFile, data: bytes | None, member: str, limit: float | None = None) -> bytes:
+    """`archive.read(member)`, or with `limit` its first `limit` + 1 bytes (more than that is
+    over the limit), by the fast path of `_inflated` when it can be taken."""
+    content = _inflated(archive, data, archive.getinfo(member), float("inf") if limit is None else int(limit))
+    if content is not None:
+        return content
+    if limit is None:
+        return archive.read(member)
+    with archive.open(member) as handle:
+        return handle.read(int(limit) + 1)
+
+
+def _inspect_xlsx(path: Path, expected: tuple[SubmissionTable, ...], data: bytes | None = None
+                  ) -> tuple[dict[str, set[int]], dict, list]:
     """Check a workbook against the limits before it is parsed, and read the rows hidden in
     each sheet (1-based; calamine does not say). The parts' sizes are those declared, then
     those actually inflated (a zip bomb may lie); each sheet of the `expected` tables is
     measured by its cells' references, as calamine will lay it out: a single cell at
     XFD1048576 would make a grid of 17 billion cells. Also returns each sheet's formula cells
-    without a usable value (`_unusable_formulas`), and the sheets not read (`_sheets_not_read`)."""
+    without a usable value (`_unusable_formulas`), and the sheets not read (`_sheets_not_read`).
+    `data`, the file's bytes when the caller has read them, spares reading it again."""
     max_unzipped = reader_limit("max_unzipped_mb") * 1024 * 1024
-    with zipfile.ZipFile(path) as archive:
+    limits = {name: reader_limit(name) for name in ("max_rows", "max_columns", "max_cells")}
+    with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as archive:
         infos = archive.infolist()
         declared = sum(i.file_size for i in infos)
         compressed = max(1, sum(i.compress_size for i in infos))
@@ -286,42 +385,46 @@ def _inspect_xlsx(path: Path, expected: tuple[SubmissionTable, ...]) -> tuple[di
             raise _too_large("zip_ratio", f"the workbook inflates {declared / compressed:.0f} times its size",
                              f"tệp giải nén lớn gấp {declared / compressed:.0f} lần", "max_zip_ratio")
         names = {i.filename for i in infos}
-        workbook = archive.read("xl/workbook.xml").decode("utf-8")
-        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+        workbook = _read_member(archive, data, "xl/workbook.xml").decode("utf-8")
+        rels = _read_member(archive, data, "xl/_rels/workbook.xml.rels").decode("utf-8")
         targets = {m.group(1): m.group(2) for m in re.finditer(r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"', rels)}
         targets |= {m.group(2): m.group(1) for m in re.finditer(r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"', rels)}
         budget = max_unzipped
         strings = next((n for n in names if n.lower() == "xl/sharedstrings.xml"), None)
         if strings:  # calamine reads every shared string on opening the workbook
-            with archive.open(strings) as handle:
-                while chunk := handle.read(1 << 20):
-                    budget -= len(chunk)
-                    if budget < 0:
-                        raise _too_large("too_large_unzipped", "the workbook's shared strings inflate beyond the limit",
-                                         "bảng chuỗi của tệp giải nén quá lớn", "max_unzipped_mb")
+            content = _inflated(archive, data, archive.getinfo(strings), budget)
+            if content is not None:
+                budget -= len(content)
+            else:
+                with archive.open(strings) as handle:
+                    while chunk := handle.read(1 << 20):
+                        budget -= len(chunk)
+                        if budget < 0:
+                            raise _too_large("too_large_unzipped", "the workbook's shared strings inflate beyond the limit",
+                                             "bảng chuỗi của tệp giải nén quá lớn", "max_unzipped_mb")
         hidden: dict[str, set[int]] = {}
         formulas: dict[str, dict[tuple[int, int], str]] = {}
         for match in re.finditer(r'<sheet\b[^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', workbook):
             name = _unescape(match.group(1))
             target = targets.get(match.group(2), "")
             member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            if member not in names or _table_of_sheet(name) not in expected:
+            if member not in names or not _expects(expected, _table_of_sheet(name)):
                 continue
-            with archive.open(member) as handle:
-                xml = handle.read(int(budget) + 1)
+            xml = _read_member(archive, data, member, budget)
             budget -= len(xml)
             if budget < 0:
                 raise _too_large("too_large_unzipped", f"sheet '{name}' inflates beyond the limit",
                                  f"trang '{name}' giải nén quá lớn", "max_unzipped_mb")
-            _check_extent(name, xml)
-            hidden[name] = {int(m.group(1)) for m in (_ROW_NUMBER.search(a + b" " + b) for a, b in _HIDDEN_ROW.findall(xml)) if m}
+            _check_extent(name, xml, limits)
+            hidden[name] = {int(m.group(1)) for m in (_ROW_NUMBER.search(a + b" " + b) for a, b in _HIDDEN_ROW.findall(xml)) if m
+                            } if b"hidden" in xml else set()
             formulas[name] = _unusable_formulas(xml)
-        not_read = _sheets_not_read(archive, workbook, targets, names, expected, max_unzipped)
+        not_read = _sheets_not_read(archive, workbook, targets, names, expected, max_unzipped, data)
     return hidden, formulas, not_read
 
 
 def _sheets_not_read(archive: zipfile.ZipFile, workbook: str, targets: dict[str, str], names: set[str],
-                     expected: tuple[SubmissionTable, ...], cap: float) -> list[tuple[str, bool]]:
+                     expected: tuple[SubmissionTable, ...], cap: float, data: bytes | None = None) -> list[tuple[str, bool]]:
     """(name, hidden) of each sheet that holds data and is of no `expected` table and no
     helper of the template: what the reader leaves unread. A sheet without a cell value is
     left out (nothing of it is lost); one whose XML cannot be inflated within `cap` bytes
@@ -330,18 +433,21 @@ def _sheets_not_read(archive: zipfile.ZipFile, workbook: str, targets: dict[str,
     for element in re.finditer(r"<sheet\b([^>]*)>", workbook):
         attributes = dict(re.findall(r'([\w:]+)="([^"]*)"', element.group(1)))
         name = _unescape(attributes.get("name", ""))
-        if _table_of_sheet(name) in expected or text_key(name) in HELPER_SHEETS:
+        if _expects(expected, _table_of_sheet(name)) or text_key(name) in HELPER_SHEETS:
             continue
         relation = next((v for k, v in attributes.items() if k.endswith(":id")), "")
         target = targets.get(relation, "")
         member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        if member in names and _holds_data(archive, member, cap):
+        if member in names and _holds_data(archive, member, cap, data):
             found.append((name, attributes.get("state") in ("hidden", "veryHidden")))
     return found
 
 
-def _holds_data(archive: zipfile.ZipFile, member: str, cap: float) -> bool:
+def _holds_data(archive: zipfile.ZipFile, member: str, cap: float, data: bytes | None = None) -> bool:
     """Some cell of the sheet's XML has a value: read in chunks until one is seen."""
+    content = _inflated(archive, data, archive.getinfo(member), 1 << 20)  # one chunk: the same scan
+    if content is not None:
+        return _SHEET_DATA.search(content) is not None or len(content) > cap
     seen, tail = 0, b""
     try:
         with archive.open(member) as handle:
@@ -357,13 +463,15 @@ def _holds_data(archive: zipfile.ZipFile, member: str, cap: float) -> bool:
     return False
 
 
-def _check_extent(sheet: str, xml: bytes) -> None:
-    """The rows, columns and cells calamine would lay out for one sheet, from its XML."""
-    numbers = _CELL_ROW.findall(xml)
+def _check_extent(sheet: str, xml: bytes, limits: dict[str, float] | None = None) -> None:
+    """The rows, columns and cells calamine would lay out for one sheet, from its XML
+    (`limits`: the reader's, read once per workbook by the caller)."""
+    references = _CELL_REFERENCE.findall(xml)
     count = xml.count(b"<c ") + xml.count(b"<c>")
-    letters = _CELL_COLUMN.findall(xml) if len(numbers) == count else _ANY_CELL_COLUMN.findall(xml)
-    if len(numbers) != count:
-        numbers = _ANY_CELL_ROW.findall(xml)
+    if len(references) == count:  # every cell's reference is its first attribute: one scan says all
+        letters, numbers = [r[0] for r in references], [r[1] for r in references]
+    else:
+        letters, numbers = _ANY_CELL_COLUMN.findall(xml), _ANY_CELL_ROW.findall(xml)
     rows = max(map(int, numbers), default=0)
     rows = max(rows, xml.count(b"<row ") + xml.count(b"<row>"))  # rows may omit their number; each still takes a line
     columns = max(map(_column_number, set(letters)), default=0)
@@ -371,23 +479,24 @@ def _check_extent(sheet: str, xml: bytes) -> None:
     for name, value, en, vi in (
         ("max_rows", rows, "rows", "dòng"), ("max_columns", columns, "columns", "cột"), ("max_cells", cells, "cells", "ô"),
     ):
-        if value > reader_limit(name):
+        if value > (limits[name] if limits else reader_limit(name)):
             error = _too_large(f"too_many_{en}", f"sheet '{sheet}' spans {value:,} {en}",
                                f"trang '{sheet}' có {f'{value:,}'.replace(',', '.')} {vi}", name)
             error.sheet = sheet
             raise error
 
 
-def _read_xlsx(path: Path, expected: tuple[SubmissionTable, ...] = SUBMISSION_TABLES
+def _read_xlsx(path: Path, expected: tuple[SubmissionTable, ...] = SUBMISSION_TABLES, data: bytes | None = None
                ) -> tuple[dict[str, ParsedTable], list[tuple[str, bool]]]:
     """The sheets of the `expected` tables (a submission's five, or the targets sheet alone),
     and (name, hidden) of the other sheets that hold data: those are not read (the template's
-    instructions and code lists are helpers, and not listed)."""
+    instructions and code lists are helpers, and not listed). `data`: the file's bytes, when
+    the caller has read them."""
     from python_calamine import CalamineWorkbook
 
-    _check_container(path)
+    _check_container(path, data)
     try:
-        hidden, formulas, not_read = _inspect_xlsx(path, expected)
+        hidden, formulas, not_read = _inspect_xlsx(path, expected, data)
         workbook = CalamineWorkbook.from_path(str(path))
     except SubmissionFileError:
         raise
@@ -398,7 +507,7 @@ def _read_xlsx(path: Path, expected: tuple[SubmissionTable, ...] = SUBMISSION_TA
     tables: dict[str, ParsedTable] = {}
     for sheet_name in workbook.sheet_names:
         table = _table_of_sheet(sheet_name)
-        if table not in expected:
+        if not _expects(expected, table):
             continue  # instructions, code lists and other helper sheets
         if table.name in tables:  # a copied sheet ('Dự án đầu tư (2)'): which one is meant cannot be told
             first = tables[table.name].sheet
@@ -505,8 +614,10 @@ def read_submission_file(path: Path, default_table: SubmissionTable | None = Non
         if not path.is_file():  # a pipe or a device would block the read forever
             raise SubmissionFileError("not_a_file", "not a regular file (a pipe, a device or a folder)",
                                       "không phải một tệp thông thường")
-        parsed.file_hash = file_hash(path)
         size = path.stat().st_size
+        # A workbook within the size limit is read once: its bytes are hashed, then inspected.
+        data = path.read_bytes() if path.suffix.lower() == ".xlsx" and 0 < size <= max_file_bytes() else None
+        parsed.file_hash = file_hash(path) if data is None else hashlib.sha256(data).hexdigest()
         if display_name(path) != str(path):
             raise SubmissionFileError(
                 "bad_file_name", "the file name is not valid UTF-8 text: rename the file",
@@ -533,7 +644,7 @@ def read_submission_file(path: Path, default_table: SubmissionTable | None = Non
             )
         not_read: list[tuple[str, bool]] = []
         if path.suffix.lower() == ".xlsx":
-            tables, not_read = _read_xlsx(path, (default_table,) if default_table else SUBMISSION_TABLES)
+            tables, not_read = _read_xlsx(path, (default_table,) if default_table else SUBMISSION_TABLES, data)
         else:
             tables = _read_csv(path, default_table)
         if not tables:
