@@ -9,9 +9,12 @@ both load files with `load_raw` and `load_targets`.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from ntm_pipeline.checks import raw_csv
@@ -24,13 +27,22 @@ from ntm_pipeline.submissions.reader import (
     read_submission_file,
     submission_batch,
 )
-from ntm_pipeline.warehouse import delete_partitions, insert_frame, require_columns
+from ntm_pipeline.settings import READER_LIMITS, reader_limit
+from ntm_pipeline.warehouse import delete_partitions, insert_frame, read_sql, require_columns
 
 SQL = Path(__file__).parent / "sql"
 FILE_LOG_COLUMNS = [
     "period", "source_file", "file_hash", "batch", "file_format", "size_bytes", "status", "error_code",
-    "error", "error_vi", "error_sheet", "error_column", "sheets", "rows_read", "run_id", "loaded_at",
+    "error", "error_vi", "error_sheet", "error_column", "sheets", "rows_read", "reader_version", "run_id", "loaded_at",
 ]
+# What decides a file's raw rows: the reader's code, the contract's headers and sheet names,
+# the template's helper sheets, the SQL of the DuckDB path. `reader_version` hashes them.
+READER_SOURCES = (
+    Path(__file__).parent / "raw.py", Path(__file__).parent / "raw_csv.py",
+    *sorted(SQL.glob("raw_csv_*.sql")),
+    *(Path(__file__).parents[1] / name for name in ("contract.py", "settings.py", "submissions/reader.py",
+                                                    "submissions/writer.py")),
+)
 TYPES = {"row_number": "int32", "row_hidden": "bool"}  # every other raw column is text
 
 
@@ -75,11 +87,31 @@ def raw_frame(table: SubmissionTable, files: Sequence[tuple[str, ParsedFile]], r
     return frame
 
 
+@functools.cache
+def _reader_code() -> str:
+    digest = hashlib.sha256()
+    for path in READER_SOURCES:
+        digest.update(path.read_bytes())
+    from importlib.metadata import version
+
+    digest.update(f"duckdb {duckdb.__version__} python-calamine {version('python-calamine')}".encode())
+    return digest.hexdigest()
+
+
+def reader_version() -> str:
+    """The version of the reader a file's raw rows were read with: a hash of the code that
+    decides them (READER_SOURCES, the DuckDB and calamine versions) and of the reader's limits
+    in force (NTM_MAX_*). Computed, not bumped by hand, so no change can be forgotten; a change
+    to any of those files re-reads every file once, which only costs the first run's time."""
+    limits = ",".join(f"{name}={reader_limit(name)!r}" for name in sorted(READER_LIMITS))
+    return hashlib.sha256(f"{_reader_code()} {limits}".encode()).hexdigest()[:16]
+
+
 def file_log(files: Sequence[tuple[str, ParsedFile]], root: Path, run_id: str, loaded_at, partitioned: bool = True,
              rows_read: dict[Path, int] | None = None) -> pd.DataFrame:
     """File log rows: one per file, parsed or rejected with its reason and its place.
     `rows_read` gives the count of the files whose rows DuckDB inserted (not held in Python)."""
-    rows_read = rows_read or {}
+    rows_read, version = rows_read or {}, reader_version()
     frame = pd.DataFrame.from_records(
         [
             {
@@ -97,6 +129,7 @@ def file_log(files: Sequence[tuple[str, ParsedFile]], root: Path, run_id: str, l
                 "error_column": f.error.column if f.error else None,
                 "sheets": [t.sheet for t in f.tables.values()],
                 "rows_read": rows_read.get(f.path, f.row_count),
+                "reader_version": version,
                 "run_id": run_id,
                 "loaded_at": loaded_at,
             }
@@ -145,6 +178,31 @@ def load_raw(conn, period: str, paths: Sequence[Path], root: Path, run_id: str, 
     for table in SUBMISSION_TABLES:
         insert_frame(conn, f"raw.{table.name}", raw_frame(table, good, root, run_id, loaded_at))
     return [f for _, f in files]
+
+
+def unchanged_files(conn, period: str, paths: Sequence[Path], root: Path) -> list[str]:
+    """The files of `paths` (as source_file names) whose raw rows, file-log row and sheets not
+    read may be kept: loaded for `period` with the same hash by the same `reader_version`.
+    A link is always read again (what it is refused for depends on where it leads)."""
+    held = dict(conn.execute(read_sql(SQL / "raw_held_files.sql"),
+                             {"period": period, "version": reader_version()}).fetchall())
+    kept = []
+    for path in paths:
+        name = display_name(path.relative_to(root).as_posix())
+        if name in held and not path.is_symlink() and path.is_file():
+            try:
+                if file_hash(path) == held[name]:
+                    kept.append(name)
+            except OSError:
+                pass  # read again: the reader says what is wrong
+    return kept
+
+
+def clear_raw_files(conn, period: str, kept: Sequence[str]) -> None:
+    """Inside a transaction: delete the raw rows and file log of `period` but those of the
+    files `kept` (`unchanged_files`): the rows of changed and removed files go."""
+    for name in ("source_file", *(t.name for t in SUBMISSION_TABLES)):
+        conn.execute(read_sql(SQL / "raw_clear_files.sql").format(table=name), {"period": period, "kept": list(kept)})
 
 
 def clear_raw(conn, periods: Sequence[str]) -> None:

@@ -16,3 +16,7 @@ CREATE TABLE IF NOT EXISTS raw.target_file (
     error_sheet VARCHAR, error_column VARCHAR, sheets VARCHAR[], rows_read INTEGER, run_id VARCHAR,
     loaded_at TIMESTAMP
 );
+-- The reader that read each file (`checks.raw.reader_version`): a run keeps the rows of a file
+-- only when both its hash and this are unchanged. Rows of a warehouse without it are read again.
+ALTER TABLE raw.source_file ADD COLUMN IF NOT EXISTS reader_version VARCHAR;
+ALTER TABLE raw.target_file ADD COLUMN IF NOT EXISTS reader_version VARCHAR;

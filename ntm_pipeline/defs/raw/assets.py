@@ -23,7 +23,8 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from ntm_pipeline.checks import clear_raw, create_raw_tables, load_raw, load_targets
+from ntm_pipeline.checks import create_raw_tables, load_raw, load_targets
+from ntm_pipeline.checks.raw import clear_raw_files, unchanged_files
 from ntm_pipeline.contract import SUBMISSION_TABLES, TARGET, column_descriptions
 from ntm_pipeline.defs import keys
 from ntm_pipeline.partitions import by_quarter, partition_periods
@@ -89,15 +90,18 @@ IGNORED_COLUMNS = ["period", "path", "sheet", "kind", "reason_vi", "reason_en"]
     pool=WAREHOUSE_POOL,
 )
 def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, submissions: SubmissionStore):
-    """Parse every submission file of the run's quarters (.xlsx with calamine, .csv as UTF-8).
+    """Parse the submission files of the run's quarters that are new or changed (.xlsx with
+    calamine, .csv with DuckDB's read_csv or, for the habits it does not take, as UTF-8 in Python).
 
-    The run's quarters are replaced in one transaction across the raw tables; files are read
-    a quarter at a time, so Python holds one quarter's rows however many the run covers."""
+    The run's quarters are brought up to date in one transaction across the raw tables: a file
+    whose hash and reader version are those it was read with keeps its rows; the rows of
+    changed and removed files are deleted and the new and changed files read, a quarter at a
+    time, so Python holds one quarter's workbooks however many the run covers."""
     periods = partition_periods(context)
     root = submissions.path
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     tables = [keys.RAW_SOURCE_FILE, keys.RAW_IGNORED_ENTRY, *(keys.raw(t) for t in SUBMISSION_TABLES)]
-    parsed_count, rejected = 0, []
+    read_count, kept_count = 0, 0
     # What raw/submissions/ holds and no submission is: listed, never dropped without a word.
     ignored = ignored_entries(root, periods)
     for entry in ignored:
@@ -106,16 +110,25 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
         create_raw_tables(conn, SUBMISSION_TABLES)
         conn.execute(read_sql(SQL / "ignored_entry_table.sql"))
         with transaction(conn):
-            clear_raw(conn, periods)
-            conn.execute(read_sql(SQL / "ignored_entry_clear.sql"), {"periods": periods, "targets": f"{TARGETS}/"})
+            # Files unchanged since they were read (same hash, same reader) keep their rows, file-log
+            # row and sheets not read; the rows of changed and removed files go, then the rest is read.
+            paths = {period: [path for _, path in discover_submission_files(root, [period])] for period in periods}
+            kept = {period: unchanged_files(conn, period, paths[period], root) for period in periods}
             for period in periods:
-                paths = [path for _, path in discover_submission_files(root, [period])]
-                for parsed in load_raw(conn, period, paths, root, context.run_id, loaded_at, check_links=True):
+                clear_raw_files(conn, period, kept[period])
+            held = [name for names in kept.values() for name in names]
+            conn.execute(read_sql(SQL / "ignored_entry_clear.sql"), {"periods": periods, "targets": f"{TARGETS}/", "kept": held})
+            conn.execute(read_sql(SQL / "ignored_entry_kept.sql"), {"kept": held, "run_id": context.run_id, "loaded_at": loaded_at})
+            for period in periods:
+                held = set(kept[period])
+                to_read = [path for path in paths[period] if display_name(path.relative_to(root).as_posix()) not in held]
+                kept_count += len(held)
+                read_count += len(to_read)
+                context.log.info(f"{period}: {len(held)} files unchanged and kept, {len(to_read)} read")
+                for parsed in load_raw(conn, period, to_read, root, context.run_id, loaded_at, check_links=True):
                     if parsed.error:
-                        rejected.append(parsed)
                         context.log.warning(f"{period}: {display_name(parsed.path.name)} rejected: {parsed.error.message_en}")
                     else:
-                        parsed_count += 1
                         ignored.extend(sheets := sheets_not_read(parsed, period, root))
                         for entry in sheets:
                             context.log.info(f"{period}: {entry.path} ignored: {entry.reason_en}")
@@ -123,6 +136,11 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
                 insert_frame(conn, "raw.ignored_entry", ignored_frame(ignored, context.run_id, loaded_at))
             for key in tables:
                 comment_table(conn, table_name(key))
+        # The files of the run's quarters as the raw layer now holds them, kept or read.
+        rejected = conn.execute(read_sql(SQL / "rejected_files.sql"), {"periods": periods}).fetchall()
+        parsed_count = scalar(conn, read_sql(SQL / "parsed_files.sql"), {"periods": periods})
+        listed = conn.execute(read_sql(SQL / "ignored_entry_listed.sql"),
+                              {"periods": periods, "targets": f"{TARGETS}/"}).fetchall()
         yield dg.MaterializeResult(
             asset_key=keys.RAW_SOURCE_FILE,
             metadata={
@@ -130,15 +148,17 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
                 "periods": dg.MetadataValue.text(", ".join(periods)),
                 "files_parsed": parsed_count,
                 "files_rejected": len(rejected),
+                "files_kept": kept_count,
+                "files_read": read_count,
             },
         )
         yield dg.MaterializeResult(
             asset_key=keys.RAW_IGNORED_ENTRY,
             metadata={
-                **table_metadata(conn, "raw.ignored_entry", len(ignored)),
-                "files_ignored": len(ignored),
+                **table_metadata(conn, "raw.ignored_entry", len(listed)),
+                "files_ignored": len(listed),
                 "ignored": dg.MetadataValue.md(
-                    "\n".join(f"- `{e.path}` ({e.period or 'no quarter'}): {e.reason_en}" for e in ignored) or "none"
+                    "\n".join(f"- `{path}` ({period or 'no quarter'}): {reason}" for period, path, reason in listed) or "none"
                 ),
             },
         )
@@ -149,10 +169,7 @@ def raw_submissions(context: dg.AssetExecutionContext, duckdb: DuckDBResource, s
             severity=dg.AssetCheckSeverity.WARN,
             metadata={
                 "files_rejected": len(rejected),
-                "rejected": dg.MetadataValue.md(
-                    "\n".join(f"- `{display_name(f.path.relative_to(root).as_posix())}`: {f.error.message_en}" for f in rejected)
-                    or "none"
-                ),
+                "rejected": dg.MetadataValue.md("\n".join(f"- `{name}`: {error}" for name, error in rejected) or "none"),
             },
         )
         for table in SUBMISSION_TABLES:
