@@ -184,3 +184,135 @@ def test_checked_workbook_quotes_the_same_as_the_old_way(checker, tmp_path, monk
     quoted = {(f[2], f[3]) for f in new}
     assert ("is_correction", "có lẽ") in quoted and ("commune_name", "Xã Không Có") in quoted, new
     assert "trong Quý 1/2024 mã 05080 là Xã Sào Báy" in {f[6].split(": ", 1)[-1] for f in new}
+
+
+def gx_calls(monkeypatch):
+    """The frames of every GX call (`_results`) made from now on."""
+    calls = []
+    real = gx_validate._results
+
+    def spy(suite_name, rules, rows, parameters, index_columns):
+        calls.append(rows)
+        return real(suite_name, rules, rows, parameters, index_columns)
+
+    monkeypatch.setattr(gx_validate, "_results", spy)
+    return calls
+
+
+def test_quarters_with_the_same_codes_share_one_gx_call(conn, monkeypatch):
+    """The corpus's two quarters have the same codes in force: each table's validation makes
+    one summary pass and one COMPLETE pass over both, and its findings and outcomes are
+    exactly those of a call per quarter (a row cap of 0 keeps every quarter apart). Every
+    staged row of an even row number is also marked hidden (row_visible), so both quarters have findings
+    and their order across the quarters is compared too."""
+    assert checks_validation.code_lists_in_force(conn, PERIODS[0]) == checks_validation.code_lists_in_force(conn, PERIODS[1])
+    real_rows = checks_validation.rows_for_validation
+
+    def with_hidden_rows(c, table, periods):
+        staged, raw = real_rows(c, table, periods)
+        staged.loc[staged["row_number"] % 2 == 0, "row_visible"] = False  # by the row, however fetched
+        return staged, raw
+
+    findings_total = 0
+    for table in (t for t in ALL_TABLES if t.partitioned):
+        monkeypatch.setattr(checks_validation, "rows_for_validation", with_hidden_rows)
+        calls = gx_calls(monkeypatch)
+        batched = checks_validation.validate(conn, table, PERIODS)
+        assert len(calls) == 1 and set(calls[0]["period"]) == set(PERIODS), table.name
+        monkeypatch.setattr(gx_validate, "ROW_CAP", 0)
+        calls.clear()
+        one_by_one = checks_validation.validate(conn, table, PERIODS)
+        assert len(calls) == 2 and [set(c["period"]) for c in calls] == [{PERIODS[0]}, {PERIODS[1]}], table.name
+        monkeypatch.undo()
+        pd.testing.assert_frame_equal(batched.findings, one_by_one.findings)
+        assert outcomes(batched) == outcomes(one_by_one), table.name
+        assert batched.rows_checked == one_by_one.rows_checked
+        assert set(batched.findings["period"]) == set(PERIODS), table.name
+        findings_total += len(batched.findings)
+    assert findings_total >= 100  # the corpus's findings and the hidden rows', not empty lists
+
+
+def test_a_failure_not_of_rows_is_validated_a_quarter_at_a_time(conn, monkeypatch):
+    """A batch where GX fails an expectation for the table itself (here: a column the rows
+    lack, an exception) cannot be split by quarter: each quarter is validated again on its own,
+    and the outcome is exactly that of a call per quarter."""
+    from ntm_pipeline.contract import INVESTMENT
+
+    real_rows = checks_validation.rows_for_validation
+
+    def without_status(c, table, periods):
+        staged, raw = real_rows(c, table, periods)
+        return staged.drop(columns="status"), raw
+
+    monkeypatch.setattr(checks_validation, "rows_for_validation", without_status)
+    calls = gx_calls(monkeypatch)
+    batched = checks_validation.validate(conn, INVESTMENT, PERIODS)
+    assert [sorted(set(c["period"])) for c in calls] == [PERIODS, [PERIODS[0]], [PERIODS[1]]]
+    monkeypatch.setattr(gx_validate, "ROW_CAP", 0)
+    one_by_one = checks_validation.validate(conn, INVESTMENT, PERIODS)
+    assert [o.rule.name for o in batched.table_level_critical_failures] == [
+        "expect_column_values_to_be_in_set(status)", "expect_column_values_to_not_be_null(status)"]
+    assert outcomes(batched) == outcomes(one_by_one)
+    pd.testing.assert_frame_equal(batched.findings, one_by_one.findings)
+
+
+def test_batches_follow_the_codes_in_force_and_the_row_cap(sample_build):
+    """On the sample (2023-Q1..2026-Q3, across the 2025 reform), a batch is a run of quarters
+    with the same codes in force, cut where their rows together would pass the cap."""
+    import duckdb
+
+    from ntm_pipeline.contract import INVESTMENT
+
+    connection = duckdb.connect(str(sample_build[0]), read_only=True)
+    connection.execute(read_sql(MACROS_SQL))
+    periods = [p for (p,) in connection.execute("SELECT period FROM core.dim_period ORDER BY period").fetchall()
+               if connection.execute("SELECT count(*) FROM staging.investment WHERE period = ?", [p]).fetchone()[0]]
+    counts = checks_validation.staged_row_counts(connection, INVESTMENT, periods)
+    in_force = {p: checks_validation.code_lists_in_force(connection, p) for p in periods}
+    runs = gx_validate.batches(periods, in_force.__getitem__, counts, 10**9)
+    # every quarter once, in order; a new batch exactly where the codes in force change
+    assert [p for batch, _ in runs for p in batch] == periods
+    changes = [p for before, p in zip(periods, periods[1:]) if in_force[before] != in_force[p]]
+    assert changes and [batch[0] for batch, _ in runs[1:]] == changes
+    assert all(params == in_force[batch[0]] for batch, params in runs)
+    # a cap of two quarters' rows: no batch holds more, and each holds as many as fit
+    cap = max(counts[a] + counts[b] for a, b in zip(periods, periods[1:]))
+    capped = gx_validate.batches(periods, in_force.__getitem__, counts, cap)
+    assert all(sum(counts[p] for p in batch) <= cap for batch, _ in capped)
+    assert len(capped) > len(runs) and [p for batch, _ in capped for p in batch] == periods
+    connection.close()
+
+
+def test_fact_checks_read_only_the_columns_their_suite_needs(conn, monkeypatch):
+    """A fact's suite gets the columns `needed_columns` names, both quarters in one call, and
+    its check says exactly what a call per quarter on every column of the fact says."""
+    import duckdb
+
+    from ntm_pipeline.defs.core import assets as core_assets
+
+    narrower = 0
+    for path in sorted(expectations_dir().glob("fact_*.json")):
+        name = path.stem
+        if name == "fact_target":
+            continue  # not kept by quarter: one call, as before
+        fact = conn.table(f"core.{name}")
+        calls = gx_calls(monkeypatch)
+        [check] = core_assets._suite_check(name)(conn, PERIODS)
+        if not len(fact):
+            assert not calls and check.passed, name  # no rows (no indicator rows in the corpus): no call
+            monkeypatch.undo()
+            continue
+        assert len(calls) == 1 and set(calls[0]["period"]) == set(PERIODS), name
+        needed = gx_validate.needed_columns(name, FACT_INDEX.get(name, gx_validate.ROW_KEY))
+        assert set(calls[0].columns) <= set(needed), name
+        narrower += len(calls[0].columns) < len(fact.columns)
+        monkeypatch.undo()
+        by_quarter = [gx_validate.validate_rows(name, fact.filter(duckdb.ColumnExpression("period") == duckdb.ConstantExpression(p)).df(),
+                                                checks_validation.code_lists(conn),
+                                                index_columns=FACT_INDEX.get(name, gx_validate.ROW_KEY))
+                      for p in PERIODS]
+        old = gx_validate.combine(by_quarter)
+        assert check.passed == (not old.failed("critical")), name
+        plain = {k: getattr(v, "value", v) for k, v in old.check_metadata("critical").items()}
+        assert {k: v.value for k, v in check.metadata.items()} == plain, name
+    assert narrower >= 4, narrower

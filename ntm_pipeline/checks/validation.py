@@ -1,7 +1,7 @@
 """Staged rows through the table's Great Expectations suite, and its findings written.
 
 `validate` gives the suite's outcome on the staged rows of some quarters (or every target
-row), a quarter at a time; `write_findings` replaces those quarters of quarantine.<table>.
+row), by batches of quarters; `write_findings` replaces those quarters of quarantine.<table>.
 The quarantine assets and the checks call both.
 """
 
@@ -45,6 +45,12 @@ def rows_for_validation(conn, table: SubmissionTable, periods: Sequence[str] | N
     return staged, raw.drop(columns="period", errors="ignore").rename(columns={"validated_period": "period"})
 
 
+def staged_row_counts(conn, table: SubmissionTable, periods: Sequence[str]) -> dict[str, int]:
+    """The rows `rows_for_validation` gives per quarter of `periods`."""
+    return dict(conn.execute(read_sql(SQL / "validation_row_counts.sql"),
+                             {"staged": f"staging.{table.name}", "periods": list(periods)}).fetchall())
+
+
 def raw_columns(table: SubmissionTable) -> list[str]:
     """The columns as read that a finding can quote: the row's key and commune, each rule's
     columns, and every column staging types (any may be named unreadable)."""
@@ -58,13 +64,14 @@ def code_lists_in_force(conn, period: str) -> dict[str, list[str]]:
 
 
 def validate(conn, table: SubmissionTable, periods: Sequence[str] | None) -> Validation:
-    """The suite expectations/<table>.json on staging.<table>: a quarter at a time for a
-    table kept by quarter (memory holds one quarter's rows), with the codes valid in that
-    quarter; every row for targets, with every code."""
+    """The suite expectations/<table>.json on staging.<table>: for a table kept by quarter,
+    by batches of quarters with the same codes valid and at most ROW_CAP rows together
+    (memory holds one batch's rows), each quarter with the codes valid in it; every row
+    for targets, with every code."""
     if table.partitioned:
         return validate_by_period(
-            table.name, list(periods or []), lambda period: rows_for_validation(conn, table, [period]),
-            lambda period: code_lists_in_force(conn, period),
+            table.name, list(periods or []), lambda batch: rows_for_validation(conn, table, batch),
+            lambda period: code_lists_in_force(conn, period), lambda batch: staged_row_counts(conn, table, batch),
         )
     staged, raw = rows_for_validation(conn, table, None)
     return validate_rows(table.name, staged, code_lists(conn), raw_rows=raw)
