@@ -20,16 +20,14 @@ import vietnamadminunits
 
 import sample_raw
 from conftest import build_warehouse, copy_sample
-from ntm_pipeline.report.build import build_report, to_markdown, write_report
+from ntm_pipeline.report.build import build_report, report_areas, to_markdown, write_report
 from ntm_pipeline.report.numbers import vi_fixed, vi_number
 from ntm_pipeline.reference import read_reference_csv
 from ntm_pipeline.samples import kim_boi
-from ntm_pipeline.warehouse import read_sql
 
 pytestmark = pytest.mark.slow  # the shared sample build, and a warehouse of its own
 
 NEW_COMMUNES = {"04978": "Kim Bôi", "05014": "Mường Động", "05086": "Dũng Tiến", "05068": "Hợp Kim", "04990": "Nật Sơn"}
-MART_SQL = Path(__file__).parents[1] / "ntm_pipeline" / "defs" / "mart" / "sql"
 
 
 def package_units(province: str) -> dict[str, str]:
@@ -75,8 +73,9 @@ def reports(sample_warehouse):
 
 
 def test_a_post_reform_quarter_is_reported_for_its_province_and_each_commune(sample_db):
-    sql = read_sql(MART_SQL / "report_areas.sql")
-    areas = lambda period: sample_db.execute(sql, {"period": period}).fetchall()  # noqa: E731
+    def areas(period: str) -> list[tuple[str, str]]:
+        return [(level, code) for level, code, _ in report_areas(sample_db, period)]
+
     assert areas("2025-Q4") == [("commune", c) for c in sorted(NEW_COMMUNES)] + [("province", "25")]
     assert areas("2025-Q2") == [("district", "153"), ("province", "17")]  # before the reform, as ever
 
