@@ -303,12 +303,50 @@ def test_marts_follow_changed_inputs_only(small_build):
     unchanged = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after_quarter.cursor)
     assert marts_requested(unchanged) == {}
 
-    # A changed target: every quarter held gets its KPIs (and the report) again; quarters
-    # without facts, and marts that do not read the targets, are left alone.
+    # A changed target: every quarter held gets its KPIs again (the reports follow that run's
+    # publication: reports_after_publish); quarters without facts, and marts that do not read
+    # the targets, are left alone.
     with open(raw / "targets" / "153-kim-boi-2024.csv", "a", encoding="utf-8") as handle:
         handle.write("2024,153,farms,40\n")
     assert reference.execute_in_process(instance=instance, resources=resources).success
     changed = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=unchanged.cursor)
-    assert marts_requested(changed) == {
-        "mart/kpi_quarterly": SMALL_PERIODS, "mart/quarterly_report": SMALL_PERIODS,
-    }
+    assert marts_requested(changed) == {"mart/kpi_quarterly": SMALL_PERIODS}
+
+
+def test_reports_follow_a_published_run_for_its_newest_quarter(small_build):
+    """reports_after_publish: report_job for the newest quarter of a run that was published, and
+    nothing for a run that was not, for a run without quarters or for a report run itself; the
+    report run it starts writes that quarter's reports from the published warehouse."""
+    from ntm_pipeline.definitions import defs
+    from ntm_pipeline.defs.automation.sensors import reports_after_publish
+    from ntm_pipeline.resources import PUBLISHED_TAG
+    from ntm_pipeline.settings import reports_dir
+
+    instance, resources, _, _ = small_build
+
+    def evaluate(run: dg.DagsterRun):
+        context = dg.build_run_status_sensor_context(
+            sensor_name="reports_after_publish", dagster_instance=instance, dagster_run=run,
+            dagster_event=next(e.dagster_event for e in instance.all_logs(run.run_id) if e.dagster_event))
+        return reports_after_publish(context)
+
+    (data,) = [r for r in instance.get_runs() if r.job_name == "quarter_job"
+               and r.tags.get("dagster/asset_partition_range_end") == "2024-Q2"
+               and r.tags.get("dagster/asset_partition_range_start") == "2024-Q1"]
+    assert data.tags[PUBLISHED_TAG] != "no"
+    request = evaluate(data)
+    assert isinstance(request, dg.RunRequest)
+    assert (request.partition_key, request.run_key) == ("2024-Q2", f"reports:{data.run_id}")
+
+    instance.add_run_tags(data.run_id, {PUBLISHED_TAG: "no"})
+    assert "not published" in evaluate(instance.get_run_by_id(data.run_id)).skip_message
+    instance.add_run_tags(data.run_id, {PUBLISHED_TAG: data.tags[PUBLISHED_TAG]})
+
+    reports = defs.resolve_job_def("report_job").execute_in_process(
+        instance=instance, partition_key=request.partition_key, resources=resources)
+    assert reports.success
+    assert sorted(p.name for p in (reports_dir() / "2024-Q2").glob("*.md")) == [
+        "2024-Q2-district-153.md", "2024-Q2-province-17.md"]
+    assert "wrote reports" in evaluate(instance.get_run_by_id(reports.run_id)).skip_message
+    reference = defs.resolve_job_def("reference_job").execute_in_process(instance=instance, resources=resources)
+    assert "wrote no quarter" in evaluate(instance.get_run_by_id(reference.run_id)).skip_message
