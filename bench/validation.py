@@ -2,6 +2,7 @@
 the same rules as plain SQL in DuckDB, on the same rows.
 
     python bench/validation.py [warehouse.duckdb] [--periods 2024-Q1,...] [--bad-every 100]
+                               [--all-tables | --steps | --memory]
 
 On the warehouse's staged investment rows (read-only; default the country's of `make bench`),
 a quarter at a time as the pipeline validates, twice: the rows as they are, and the same
@@ -19,7 +20,20 @@ failures are timed. For each:
 With `--all-tables`, (a) and (b) are also timed on the rows as they are of the other four
 staging tables.
 
-GX alone is timed (the `validate` calls, not the fetch nor building findings); the fetch of
+With `--steps`, the validation of every quarantine and core-fact step over all the quarters
+given (what the steps call: checks.validation.validate, the facts' suite checks), twice in
+one process, side by side: "before", a GX call per quarter (ROW_CAP 0) and the facts fetched
+with every column, as before issue 15's batching; "after", the pipeline as it is (quarters
+with the same codes in force in one call, up to ROW_CAP rows; only the needed columns).
+It prints per step the GX batches (calls of `_results`: a summary pass, and a COMPLETE pass
+when an expectation failed) and the seconds, and fails unless both ways give the same
+findings and outcomes.
+
+With `--memory`, the peak memory of one GX batch (summary and COMPLETE passes, with faults
+put in) of 1, 2, 4 and 8 quarters of staging.criteria, the largest table, each in a process
+of its own: the measurement ROW_CAP (ntm_pipeline/quality/validate.py) is chosen from.
+
+Without these, GX alone is timed (the `validate` calls, not the fetch nor building findings); the fetch of
 the rows to pandas is printed apart, all columns against the needed ones. Every way's count
 of unexpected rows per rule must agree, or the script fails.
 """
@@ -111,7 +125,16 @@ def main() -> None:
     parser.add_argument("--periods", help="comma-separated quarters (default: every quarter staged)")
     parser.add_argument("--bad-every", type=int, default=100)
     parser.add_argument("--all-tables", action="store_true", help="also time (a) and (b) on the other staging tables")
+    parser.add_argument("--steps", action="store_true", help="only GX calls and seconds per step, before and after batching")
+    parser.add_argument("--memory", action="store_true", help="only the peak memory of a GX batch by its rows")
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_child:
+        return batch_memory_child(args.warehouse, args.memory_child, args.bad_every)
+    if args.memory:
+        return batch_memory(args.warehouse, args.bad_every)
+    if args.steps:
+        return steps(args.warehouse, args.periods.split(",") if args.periods else None)
 
     conn = duckdb.connect(str(args.warehouse), read_only=True)
     conn.execute(read_sql(MACROS_SQL))
@@ -200,6 +223,113 @@ def other_tables(conn, periods: list[str]) -> None:
             failed += sum(1 for i in after if not i.success)
         print(f"  {table.name:15} rows {rows:9,} expectations {len(rules):2} failed {failed:3} | "
               f"old {old:6.2f} s  new {new:6.2f} s  (old/new {old / new:4.1f}x)", flush=True)
+
+
+def steps(warehouse: Path, periods: list[str] | None) -> None:
+    """GX calls and seconds per quarantine and fact step, before and after batching."""
+    import pandas as pd
+
+    from ntm_pipeline.checks import validation as checks_validation
+    from ntm_pipeline.contract import ALL_TABLES
+    from ntm_pipeline.defs.core import assets as core_assets
+    from ntm_pipeline.quality.suites import expectations_dir
+
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    conn.execute(read_sql(MACROS_SQL))
+    periods = periods or [p for (p,) in conn.execute(
+        "SELECT DISTINCT period FROM staging.submission ORDER BY 1").fetchall()]
+    facts = [p.stem for p in sorted(expectations_dir().glob("fact_*.json"))]
+    gx_validate.prepare([t.name for t in ALL_TABLES] + facts)
+    calls = [0]
+    real = gx_validate._results
+
+    def counted(*args):
+        calls[0] += 1
+        return real(*args)
+
+    gx_validate._results = counted
+    captured = {}
+    real_vr, real_bp = core_assets.validate_rows, core_assets.validate_by_period
+    row_cap = gx_validate.ROW_CAP
+
+    def capture(name, real_function):
+        def wrapped(*args, **kwargs):
+            captured[name] = real_function(*args, **kwargs)
+            return captured[name]
+        return wrapped
+
+    def run(way: str) -> dict:
+        """{step: (calls, seconds, validation)} for every step, the way given."""
+        out = {}
+        gx_validate.ROW_CAP = 0 if way == "before" else row_cap
+        every_column = (lambda name, index: [c for c in conn.table(f"core.{name}").columns])
+        core_assets.needed_columns = every_column if way == "before" else gx_validate.needed_columns
+        for table in ALL_TABLES:
+            before, t = calls[0], time.perf_counter()
+            validation = checks_validation.validate(conn, table, periods if table.partitioned else None)
+            out[f"quarantine__{table.name}"] = (calls[0] - before, time.perf_counter() - t, validation)
+        for name in facts:
+            before, t = calls[0], time.perf_counter()
+            core_assets.validate_rows, core_assets.validate_by_period = capture(name, real_vr), capture(name, real_bp)
+            partitioned = name != "fact_target"
+            list(core_assets._suite_check(name)(conn, periods if partitioned else None))
+            out[f"core__{name} (check)"] = (calls[0] - before, time.perf_counter() - t, captured.pop(name))
+        core_assets.validate_rows, core_assets.validate_by_period = real_vr, real_bp
+        return out
+
+    rows = conn.execute("SELECT sum(estimated_size) FROM duckdb_tables() WHERE schema_name = 'staging'").fetchone()[0]
+    print(f"{warehouse}: {len(periods)} quarters, about {rows:,} staged rows; ROW_CAP {row_cap:,}")
+    before, after = run("before"), run("after")
+    print(f"{'step':42} {'GX batches':>17} {'seconds':>17}\n{'':42} {'before':>8} {'after':>8} {'before':>8} {'after':>8}")
+    for step in before:
+        (c0, s0, v0), (c1, s1, v1) = before[step], after[step]
+        pd.testing.assert_frame_equal(v0.findings, v1.findings, obj=step)
+        assert [(o.rule.name, o.success, o.unexpected_count, o.rows) for o in v0.outcomes] == \
+            [(o.rule.name, o.success, o.unexpected_count, o.rows) for o in v1.outcomes], step
+        print(f"{step:42} {c0:8} {c1:8} {s0:8.2f} {s1:8.2f}   ({len(v1.findings):,} findings, equal)")
+    total = [sum(w[s][i] for s in w) for w in (before, after) for i in (0, 1)]
+    print(f"{'total':42} {total[0]:8} {total[2]:8} {total[1]:8.2f} {total[3]:8.2f}")
+
+
+def batch_memory(warehouse: Path, bad_every: int) -> None:
+    """The peak memory of one GX batch by its quarters of staging.criteria, each in a process of its own."""
+    import subprocess
+
+    print("one GX batch of staging.criteria (needed columns, faults put in), a process each:")
+    for quarters in (1, 2, 4, 8):
+        subprocess.run([sys.executable, __file__, str(warehouse), "--memory-child", str(quarters),
+                        "--bad-every", str(bad_every)], check=True)
+
+
+def batch_memory_child(warehouse: Path, quarters: int, bad_every: int) -> None:
+    import resource
+
+    from ntm_pipeline.quality.validate import validate_rows
+
+    def rss_mib() -> float:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) / 1024
+
+    conn = duckdb.connect(str(warehouse), read_only=True)
+    conn.execute(read_sql(MACROS_SQL))
+    periods = [p for (p,) in conn.execute("SELECT DISTINCT period FROM staging.criteria ORDER BY 1").fetchall()][:quarters]
+    gx_validate.prepare(["criteria"])
+    needed = gx_validate.needed_columns("criteria")
+    frame = conn.execute("SELECT COLUMNS(lambda c: list_contains($c, c)) FROM staging.criteria "
+                         "WHERE row_status = 'validate' AND period IN (SELECT unnest($p))", {"c": needed, "p": periods}).df()
+    frame.loc[frame.index[::bad_every], "criterion_known"] = False  # rows to list in the COMPLETE pass
+    parameters = code_lists_in_force(conn, periods[0])
+    conn.close()
+    validate_rows("criteria", frame.head(500), parameters)  # GX's caches, paid before measuring
+    held = rss_mib()
+    t = time.perf_counter()
+    validation = validate_rows("criteria", frame, parameters)
+    seconds = time.perf_counter() - t
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    frame_mib = frame.memory_usage(deep=True).sum() / 2**20
+    print(f"  {quarters} quarter(s) {len(frame):9,} rows: frame {frame_mib:6.0f} MiB, GX batch adds {peak - held:6.0f} MiB "
+          f"({(peak - held) * 1024 / len(frame):4.2f} KiB/row, frame {frame_mib * 1024 / len(frame):4.2f} KiB/row), "
+          f"{seconds:5.1f} s, {len(validation.findings):,} findings", flush=True)
 
 
 if __name__ == "__main__":
