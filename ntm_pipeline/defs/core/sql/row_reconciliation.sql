@@ -4,53 +4,63 @@
 -- A criteria row is published in core.fact_criteria_snapshot (a criterion) or in
 -- core.fact_criteria_indicator (an indicator of one).
 -- A template over the contract's submission tables (ntm_pipeline/sql_fragments.py).
-WITH read_rows AS (
+-- Each source is read for the run's quarters only, and the rows read and their marks (published,
+-- quarantined, superseded) are counted in one aggregate by row (table, period, file, row
+-- number): a row read twice (two sheets of one table in a file) counts twice, with the same marks.
+WITH marks AS (
 {%- for t in tables %}
-    {% if not loop.first %}UNION ALL {% endif %}SELECT '{{ t.name }}' AS table_name, period, source_file, row_number FROM raw.{{ t.name }}
+    {% if not loop.first %}UNION ALL {% endif %}SELECT '{{ t.name }}' AS table_name, period, source_file, row_number, 'read' AS mark FROM raw.{{ t.name }} WHERE period IN (SELECT unnest($periods))
+{%- endfor %}
+{%- for t in tables %}
+    UNION ALL SELECT '{{ t.name }}', period, source_file, {{ "unnest(source_rows)" if t.fact_lists_rows else "row_number" }}, 'published' FROM core.{{ t.fact }} WHERE period IN (SELECT unnest($periods))
+{%- endfor %}
+    UNION ALL SELECT 'criteria', period, source_file, row_number, 'published' FROM core.fact_criteria_indicator WHERE period IN (SELECT unnest($periods))
+{%- for t in tables %}
+    UNION ALL SELECT '{{ t.name }}', period, source_file, row_number, 'quarantined' FROM quarantine.{{ t.name }} WHERE severity = 'critical' AND period IN (SELECT unnest($periods))
+{%- endfor %}
+{%- for t in tables %}
+    UNION ALL SELECT '{{ t.name }}', period, source_file, row_number, 'superseded' FROM staging.{{ t.name }} WHERE row_status = 'superseded' AND period IN (SELECT unnest($periods))
 {%- endfor %}
 ),
-published AS (
-{%- for t in tables %}
-    {% if not loop.first %}UNION ALL {% endif %}SELECT '{{ t.name }}' AS table_name, period, source_file, {{ "unnest(source_rows)" if t.fact_lists_rows else "row_number" }} AS row_number FROM core.{{ t.fact }}
-{%- endfor %}
-    UNION ALL SELECT 'criteria' AS table_name, period, source_file, row_number FROM core.fact_criteria_indicator
+by_row AS (
+    SELECT table_name, period, source_file, row_number,
+           count(*) FILTER (WHERE mark = 'read') AS times_read,
+           count(*) FILTER (WHERE mark = 'published') AS times_published,
+           bool_or(mark = 'quarantined') AS is_quarantined,
+           bool_or(mark = 'superseded') AS is_superseded
+    FROM marks
+    GROUP BY ALL
 ),
-quarantined AS (
-{%- for t in tables %}
-    {% if not loop.first %}UNION ALL {% endif %}SELECT DISTINCT '{{ t.name }}' AS table_name, period, source_file, row_number FROM quarantine.{{ t.name }} WHERE severity = 'critical'
-{%- endfor %}
-),
-superseded AS (
-{%- for t in tables %}
-    {% if not loop.first %}UNION ALL {% endif %}SELECT '{{ t.name }}' AS table_name, period, source_file, row_number FROM staging.{{ t.name }} WHERE row_status = 'superseded'
-{%- endfor %}
-),
+-- A read row's marks are those of its key; a NULL in the key matches nothing (as `=` does).
 classified AS (
     SELECT
-        r.table_name, r.period, r.source_file, r.row_number,
-        (SELECT count(*) FROM published AS x WHERE x.table_name = r.table_name AND x.period = r.period
-            AND x.source_file = r.source_file AND x.row_number = r.row_number) AS times_published,
-        EXISTS (SELECT 1 FROM quarantine.source_file AS f WHERE f.period = r.period AND f.source_file = r.source_file)
-            AS in_quarantined_file,
-        EXISTS (SELECT 1 FROM quarantined AS x WHERE x.table_name = r.table_name AND x.period = r.period
-            AND x.source_file = r.source_file AND x.row_number = r.row_number) AS is_quarantined,
-        EXISTS (SELECT 1 FROM superseded AS x WHERE x.table_name = r.table_name AND x.period = r.period
-            AND x.source_file = r.source_file AND x.row_number = r.row_number) AS is_superseded
-    FROM read_rows AS r
-    WHERE r.period IN (SELECT unnest($periods))
+        r.table_name, r.period, r.source_file, r.times_read,
+        CASE WHEN r.row_number IS NOT NULL AND r.source_file IS NOT NULL THEN r.times_published ELSE 0 END
+            AS times_published,
+        f.source_file IS NOT NULL AS in_quarantined_file,
+        r.row_number IS NOT NULL AND r.source_file IS NOT NULL AND coalesce(r.is_quarantined, false) AS is_quarantined,
+        r.row_number IS NOT NULL AND r.source_file IS NOT NULL AND coalesce(r.is_superseded, false) AS is_superseded
+    FROM by_row AS r
+    LEFT JOIN (SELECT DISTINCT period, source_file FROM quarantine.source_file WHERE period IN (SELECT unnest($periods))) AS f
+        ON f.period = r.period AND f.source_file = r.source_file
+    WHERE r.times_read > 0
 )
 SELECT
     period, source_file, table_name,
-    count(*) AS rows_read,
-    count(*) FILTER (WHERE times_published > 0 AND NOT in_quarantined_file) AS rows_published,
-    count(*) FILTER (WHERE is_quarantined AND NOT in_quarantined_file) AS rows_quarantined,
-    count(*) FILTER (WHERE in_quarantined_file) AS rows_in_quarantined_file,
-    count(*) FILTER (WHERE is_superseded AND NOT in_quarantined_file) AS rows_superseded,
-    count(*) FILTER (WHERE times_published = 0 AND NOT in_quarantined_file AND NOT is_quarantined AND NOT is_superseded)
-        AS rows_unaccounted,
-    count(*) FILTER (WHERE times_published > 1
-        OR (times_published > 0)::INT + is_quarantined::INT + is_superseded::INT > 1 AND NOT in_quarantined_file)
-        AS rows_counted_twice
+    -- counts, as BIGINT as count(*) gives them
+    CAST(sum(times_read) AS BIGINT) AS rows_read,
+    CAST(coalesce(sum(times_read) FILTER (WHERE times_published > 0 AND NOT in_quarantined_file), 0) AS BIGINT)
+        AS rows_published,
+    CAST(coalesce(sum(times_read) FILTER (WHERE is_quarantined AND NOT in_quarantined_file), 0) AS BIGINT)
+        AS rows_quarantined,
+    CAST(coalesce(sum(times_read) FILTER (WHERE in_quarantined_file), 0) AS BIGINT) AS rows_in_quarantined_file,
+    CAST(coalesce(sum(times_read) FILTER (WHERE is_superseded AND NOT in_quarantined_file), 0) AS BIGINT)
+        AS rows_superseded,
+    CAST(coalesce(sum(times_read) FILTER (WHERE times_published = 0 AND NOT in_quarantined_file AND NOT is_quarantined
+        AND NOT is_superseded), 0) AS BIGINT) AS rows_unaccounted,
+    CAST(coalesce(sum(times_read) FILTER (WHERE times_published > 1
+        OR (times_published > 0)::INT + is_quarantined::INT + is_superseded::INT > 1 AND NOT in_quarantined_file), 0)
+        AS BIGINT) AS rows_counted_twice
 FROM classified
 GROUP BY ALL
 ORDER BY period, source_file, table_name
