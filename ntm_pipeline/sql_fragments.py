@@ -38,30 +38,43 @@ def _fragments(table: SubmissionTable) -> dict:
         return "nullif(concat_ws(', ',\n        " + ",\n        ".join(checks) + "\n    ), '')"
 
     def code(code_list: str, expression: str) -> str:
-        return (f"coalesce((SELECT k.code FROM core.dim_code_key AS k WHERE k.code_list = '{code_list}' "
-                f"AND k.key = text_key({expression})), clean_text({expression}))")
+        # The code list as one map, read once per statement (an uncorrelated subquery): a lookup
+        # per row by a correlated subquery made DuckDB carry every column of the row through a join.
+        return (f"coalesce((SELECT map_from_entries(list((k.key, k.code))) FROM core.dim_code_key AS k "
+                f"WHERE k.code_list = '{code_list}' AND k.key IS NOT NULL)[text_key({expression})], "
+                f"clean_text({expression}))")
 
     def detail_status(alias: str, commune: str) -> str:
-        return f"""EXISTS (
-        SELECT 1 FROM core.dim_commune AS c JOIN core.dim_period AS d ON d.period = {alias}.period
-        WHERE c.commune_code = {commune} AND in_force(c.valid_from, c.valid_to, d.end_date)) AS commune_known,
+        # Each test is the row's key IN a set read once (uncorrelated): a correlated EXISTS per row
+        # made DuckDB carry every column of the detail rows through a join, and spill at country
+        # scale. No key in the sets has a NULL (struct equality matches NULL to NULL), so a key
+        # with one matches none, as `=` in the EXISTS did. The rows keep their order (a mark join
+        # streams them), and the facts' sums over them add in the same order as before.
+        run = "{} IN (SELECT unnest($periods))".format if table.partitioned else "{} IS NOT NULL".format
+        return f"""coalesce({{'period': {alias}.period, 'commune': {commune}}} IN (
+        SELECT {{'period': d.period, 'commune': c.commune_code}}
+        FROM core.dim_commune AS c JOIN core.dim_period AS d ON in_force(c.valid_from, c.valid_to, d.end_date)
+        WHERE {run("d.period")} AND c.commune_code IS NOT NULL), false) AS commune_known,
     -- the commune's header in the same submission (batch) counts: not superseded, no critical finding
-    EXISTS (
-        SELECT 1 FROM staging.submission AS s
-        WHERE s.period = {alias}.period AND s.commune_code = {commune} AND s.batch = {alias}.batch
-          AND s.row_status = 'validate'
+    coalesce({{'period': {alias}.period, 'commune': {commune}, 'batch': {alias}.batch}} IN (
+        SELECT {{'period': s.period, 'commune': s.commune_code, 'batch': s.batch}}
+        FROM staging.submission AS s
+        WHERE {run("s.period")} AND s.row_status = 'validate'
+          AND s.commune_code IS NOT NULL AND s.batch IS NOT NULL
           AND NOT EXISTS (
               SELECT 1 FROM quarantine.submission AS q
               WHERE q.severity = 'critical' AND q.period = s.period AND q.source_file = s.source_file
-                AND q.sheet = s.sheet AND q.row_number = s.row_number)) AS has_submission,
+                AND q.sheet = s.sheet AND q.row_number = s.row_number)), false) AS has_submission,
     -- its file was taken out whole, its commune's submission was replaced by a correction, or it is validated
     CASE
-        WHEN EXISTS (SELECT 1 FROM quarantine.source_file AS f
-                     WHERE f.period = {alias}.period AND f.source_file = {alias}.source_file)
+        WHEN coalesce({{'period': {alias}.period, 'file': {alias}.source_file}} IN (
+                 SELECT {{'period': f.period, 'file': f.source_file}} FROM quarantine.source_file AS f
+                 WHERE {run("f.period")} AND f.source_file IS NOT NULL), false)
             THEN 'file_quarantined'
-        WHEN EXISTS (SELECT 1 FROM staging.submission AS s
-                     WHERE s.period = {alias}.period AND s.batch = {alias}.batch AND s.commune_code = {commune}
-                       AND s.is_superseded)
+        WHEN coalesce({{'period': {alias}.period, 'batch': {alias}.batch, 'commune': {commune}}} IN (
+                 SELECT {{'period': s.period, 'batch': s.batch, 'commune': s.commune_code}} FROM staging.submission AS s
+                 WHERE {run("s.period")} AND s.is_superseded AND s.batch IS NOT NULL AND s.commune_code IS NOT NULL),
+                 false)
             THEN 'superseded'
         ELSE 'validate'
     END AS row_status,
