@@ -1,10 +1,12 @@
 """`ntm run`: materialise every asset for every quarter found in raw/, then summarise.
 
-Everything runs as one run of the project's `quarter_job` in this process: the quarters as
+The data runs as one run of the project's `quarter_job` in this process: the quarters as
 one partition range (each partitioned asset has a single-run backfill policy), so a step
-costs no process start-up. The run is recorded in the repo's Dagster instance
-(DAGSTER_HOME) with its partition range, so `make dev` shows it under that job. A Dagster
-logger prints each step as it starts and ends, with the rows it wrote.
+costs no process start-up. Once it is published, one run of `report_job` writes the newest
+quarter's reports from it: analysts have the data before the reports are written. Both runs
+are recorded in the repo's Dagster instance (DAGSTER_HOME) with their partitions, so
+`make dev` shows them under their jobs. A Dagster logger prints each step as it starts and
+ends, with the rows it wrote.
 
 One writer, and no manual repair after a crash (docs/operations.md, docs/reliability.md):
 `ntm run` holds an exclusive lock on `<warehouse>.run.lock` for its whole length (the kernel
@@ -32,6 +34,7 @@ import dagster as dg
 from ntm_pipeline import settings
 
 JOB = "quarter_job"
+REPORT_JOB = "report_job"
 # Exit status of `ntm run` when another run holds the warehouse: EX_TEMPFAIL, "try again later".
 RUN_IN_PROGRESS = 75
 # How long `ntm run` and `ntm doctor --repair` try for the lock before saying a run holds it:
@@ -51,11 +54,27 @@ def materialize_periods(
 ) -> dg.ExecuteInProcessResult:
     """One run of quarter_job over the quarters `periods` (a contiguous range) and the
     unpartitioned assets, or the assets of `selection` only."""
+    return _execute(JOB, periods, instance, resources, log_level, selection, progress)
+
+
+def write_period_reports(
+    period: str,
+    instance: dg.DagsterInstance,
+    resources: dict | None = None,
+    log_level: str = "WARNING",
+    progress: Progress | None = None,
+) -> dg.ExecuteInProcessResult:
+    """One run of report_job: the reports of `period`, from the published warehouse."""
+    return _execute(REPORT_JOB, [period], instance, resources, log_level, None, progress)
+
+
+def _execute(job_name: str, periods: list[str], instance: dg.DagsterInstance, resources: dict | None,
+             log_level: str, selection: dg.AssetSelection | None, progress: Progress | None) -> dg.ExecuteInProcessResult:
     from ntm_pipeline.definitions import defs
 
     if resources is not None:  # the same assets and job over another warehouse or raw folder
         defs = dg.Definitions(assets=defs.assets, jobs=defs.jobs, resources=resources, executor=defs.executor)
-    job = defs.resolve_job_def(JOB)
+    job = defs.resolve_job_def(job_name)
     loggers = {"console": {"config": {"log_level": log_level}}}
     if progress is not None:
         job = job.with_logger_defs({**job.loggers, "progress": progress.logger_def()})
@@ -467,12 +486,18 @@ def _run(periods: list[str] | None, out, instance: dg.DagsterInstance) -> int:
     # Resources from the environment now, not as it was when the definitions were imported.
     result = materialize_periods(
         periods, instance, resources=default_resources(), log_level="CRITICAL", progress=progress)
-    print_summary(result, periods, time.perf_counter() - started, out=out)
     published = publication(instance, result.run_id)
+    if published:
+        out(f"published: {settings.warehouse_path()} at {published}; writing the reports of {periods[-1]}")
+    # The reports of the newest quarter, from what was just published; none from a run that was not.
+    reports = write_period_reports(
+        periods[-1], instance, resources=default_resources(), log_level="CRITICAL", progress=progress,
+    ) if published else None
+    print_summary(result, periods, time.perf_counter() - started, out=out, reports=reports)
     out(f"published: {settings.warehouse_path()} at {published}" if published else
         f"NOT published: {settings.warehouse_path()} is as it was before this run (its steps are in the run's "
         "event log: make dev)")
-    return 0 if result.success and published else 1
+    return 0 if result.success and published and reports.success else 1
 
 
 def publication(instance: dg.DagsterInstance, run_id: str) -> str | None:

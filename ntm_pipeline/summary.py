@@ -26,13 +26,15 @@ HEADLINE_KPIS = [
 ]
 
 
-def print_summary(result: dg.ExecuteInProcessResult, periods: list[str], elapsed: float, out=print) -> None:
+def print_summary(result: dg.ExecuteInProcessResult, periods: list[str], elapsed: float, out=print,
+                  reports: dg.ExecuteInProcessResult | None = None) -> None:
+    """`result` is the data run; `reports` the report run that followed its publication, if any."""
     span = periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
     out("")
     out(f"ntm run {result.run_id[:8]} (job {result.job_def.name}, {span}): "
         f"{'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s")
     _checks(result, out)
-    _reports(result, out)
+    _reports(reports, out)
     if not settings.warehouse_path().is_file():
         return
     with duckdb.connect(str(settings.warehouse_path()), read_only=True) as conn:
@@ -82,16 +84,24 @@ def _checks(result: dg.ExecuteInProcessResult, out) -> None:
             out(f"    (its traceback is in the run's event log: the Dagster UI, run {result.run_id})")
 
 
-def _reports(result: dg.ExecuteInProcessResult, out) -> None:
+def _reports(result: dg.ExecuteInProcessResult | None, out) -> None:
+    if result is None:
+        out("reports: none written (the data was not published)")
+        return
     for event in result.get_asset_materialization_events():
         if event.asset_key == keys.QUARTERLY_REPORT:
             metadata = event.step_materialization_data.materialization.metadata
             period = metadata["period"].value
             out(f"reports: {metadata['reports'].value} report{_s(metadata['reports'].value)} for {period} (Markdown, HTML and Excel "
                 f"each) in {settings.reports_dir() / period}: {metadata['reports_rewritten'].value} rewritten, "
-                f"{metadata['reports_unchanged'].value} unchanged")
+                f"{metadata['reports_unchanged'].value} unchanged (run {result.run_id[:8]}, job {result.job_def.name})")
             return
-    out("reports: none written")
+    from ntm_pipeline.run import _error_message
+
+    failures = [e for e in result.all_events if e.is_step_failure]
+    reason = f": {_error_message(failures[0].step_failure_data.error)}" if failures else ""
+    out(f"reports: NOT written: run {result.run_id[:8]} (job {result.job_def.name}) failed{reason} "
+        "(its traceback is in the run's event log: make dev)")
 
 
 def _findings(conn, periods: list[str], span: str, out) -> None:

@@ -17,7 +17,7 @@ os.environ["NTM_REPORTS_DIR"] = tempfile.mkdtemp(prefix="ntm-reports-")
 import dagster as dg  # noqa: E402
 
 from ntm_pipeline.resources import warehouse_resources  # noqa: E402
-from ntm_pipeline.run import materialize_periods  # noqa: E402
+from ntm_pipeline.run import materialize_periods, write_period_reports  # noqa: E402
 from ntm_pipeline.samples.kim_boi import PERIODS  # noqa: E402
 from ntm_pipeline.settings import PROJECT_ROOT  # noqa: E402
 from ntm_pipeline.warehouse import MACROS_SQL, read_sql  # noqa: E402
@@ -27,13 +27,24 @@ SAMPLE_RAW = PROJECT_ROOT / "raw"
 SAMPLE_PERIODS = list(PERIODS)
 
 
-def build_warehouse(raw_dir: Path, database: Path, periods: list[str]) -> dg.ExecuteInProcessResult:
-    """Run the whole pipeline over `raw_dir` for `periods` into `database`."""
-    return materialize_periods(
+def build_warehouse(raw_dir: Path, database: Path, periods: list[str], reports: bool = True) -> dg.ExecuteInProcessResult:
+    """Run the whole pipeline over `raw_dir` for `periods` into `database`, as `ntm run` does:
+    the data run (its result is returned), then, if it succeeded, the newest quarter's reports."""
+    result = materialize_periods(
         periods,
         dg.DagsterInstance.ephemeral(),
         resources=warehouse_resources(database, raw_dir),
     )
+    if result.success and reports:
+        written = build_reports(raw_dir, database, periods[-1])
+        assert written.success, f"the report run of {periods[-1]} failed"
+    return result
+
+
+def build_reports(raw_dir: Path, database: Path, period: str) -> dg.ExecuteInProcessResult:
+    """Write the reports of `period` from the warehouse `database`, as report_job does after a
+    published run (into NTM_REPORTS_DIR)."""
+    return write_period_reports(period, dg.DagsterInstance.ephemeral(), resources=warehouse_resources(database, raw_dir))
 
 
 def copy_sample(target: Path, periods: list[str], communes: list[str] | None = None) -> Path:
@@ -52,9 +63,17 @@ def copy_sample(target: Path, periods: list[str], communes: list[str] | None = N
 def sample_build(tmp_path_factory) -> tuple[Path, dg.ExecuteInProcessResult]:
     """The Kim Bôi sample, every quarter, materialised into a DuckDB file of its own."""
     database = tmp_path_factory.mktemp("sample") / "ntm.duckdb"
-    result = build_warehouse(SAMPLE_RAW, database, SAMPLE_PERIODS)
+    result = build_warehouse(SAMPLE_RAW, database, SAMPLE_PERIODS, reports=False)  # sample_reports writes them
     assert result.success
     return database, result
+
+
+@pytest.fixture(scope="session")
+def sample_reports(sample_build) -> dg.ExecuteInProcessResult:
+    """The run of report_job that follows the sample's build: the reports of its newest quarter."""
+    result = build_reports(SAMPLE_RAW, sample_build[0], SAMPLE_PERIODS[-1])
+    assert result.success
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -85,5 +104,5 @@ def pytest_collection_modifyitems(items):
     """A test on the shared Kim Bôi build is slow: the build alone (about 35 s here) leaves
     the fast tier no room under a minute."""
     for item in items:
-        if "sample_build" in item.fixturenames:
+        if "sample_build" in item.fixturenames:  # sample_reports too: it needs the build
             item.add_marker(pytest.mark.slow)

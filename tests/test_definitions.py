@@ -89,19 +89,26 @@ def test_sensors_and_schedules_are_described_and_on():
     repository = defs.get_repository_def()
     instigators = [*repository.sensor_defs, *repository.schedule_defs]
     assert sorted(i.name for i in instigators) == [
-        "close_quarter", "new_submission_files", "refresh_marts", "repair_after_crash", "run_failure_alert"]
+        "close_quarter", "new_submission_files", "refresh_marts", "repair_after_crash", "reports_after_publish",
+        "run_failure_alert"]
     for instigator in instigators:
         assert instigator.description and len(instigator.description) > 60, instigator.name
         assert instigator.default_status.value == "RUNNING", instigator.name
 
 
-def test_the_marts_automation_sensor_covers_every_mart(graph):
+def test_the_marts_automation_sensor_covers_every_mart_table(graph):
+    """Every mart table follows its inputs; the reports follow a published run instead
+    (reports_after_publish), in report_job, which is all they are in: quarter_job writes data only."""
+    from ntm_pipeline.defs.automation.jobs import quarter_job, report_job
     from ntm_pipeline.defs.automation.sensors import refresh_marts
 
-    marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "mart"}
+    reports = dg.AssetKey(["mart", "quarterly_report"])
+    marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "mart"} - {reports}
     conditioned = {k for k in graph.get_all_asset_keys() if graph.get(k).automation_condition is not None}
     assert conditioned == marts
     assert refresh_marts.asset_selection.resolve(graph) == marts
+    assert report_job.selection.resolve(graph) == {reports}
+    assert quarter_job.selection.resolve(graph) == graph.get_all_asset_keys() - {reports}
 
 
 def test_critical_checks_block(graph):

@@ -50,15 +50,17 @@ def test_states_every_figure_of_the_source_report(report):
     assert sorted(listed) == sorted(NTM_COMMUNES)
 
 
-def test_the_asset_writes_reports_with_a_markdown_preview(sample_build):
+def test_the_asset_writes_reports_with_a_markdown_preview(sample_build, sample_reports):
     """The run's newest quarter is after the 2025 reform: the reports of the province (Phú Thọ,
     25) and of the 5 communes that reported, no district; the preview is the province's."""
     from conftest import SAMPLE_PERIODS
 
-    database, result = sample_build
-    events = [e for e in result.get_asset_materialization_events()
+    database, data = sample_build
+    assert not [e for e in data.get_asset_materialization_events()  # the data run writes no report
+                if e.event_specific_data.materialization.asset_key.to_user_string() == "mart/quarterly_report"]
+    events = [e for e in sample_reports.get_asset_materialization_events()
               if e.event_specific_data.materialization.asset_key.to_user_string() == "mart/quarterly_report"]
-    assert len(events) == len(SAMPLE_PERIODS)  # one per quarter of the single run
+    assert sample_reports.job_def.name == "report_job" and len(events) == 1  # the newest quarter only
     metadata = events[0].event_specific_data.materialization.metadata
     newest = SAMPLE_PERIODS[-1]
     assert metadata["period"].value == newest and newest >= "2025-Q3"
@@ -133,7 +135,7 @@ def test_reports_shared_among_processes_match_the_serial_ones(sample_warehouse, 
     run's own process would."""
     from ntm_pipeline.report import build
 
-    areas = [("district", "153"), ("province", "17")]
+    areas = _areas(sample_warehouse, "2024-Q1")
     serial = build.write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path / "serial")
     monkeypatch.setattr(build, "REPORTS_PER_WORKER", 1)
     monkeypatch.setattr(build.os, "cpu_count", lambda: 2)
@@ -145,26 +147,95 @@ def test_reports_shared_among_processes_match_the_serial_ones(sample_warehouse, 
     assert (shared.rewritten, shared.unchanged) == (serial.rewritten, serial.unchanged) == (2, 0)
 
 
+def _areas(database: Path, period: str) -> list[tuple[str, str, str]]:
+    from ntm_pipeline.report.build import report_areas
+
+    with duckdb.connect(str(database), read_only=True) as conn:
+        return report_areas(conn, period)
+
+
 def test_unchanged_reports_are_left_alone(sample_warehouse, tmp_path):
-    """Writing again changes nothing; a report whose files went missing, or whose recorded
-    content differs, is written again."""
+    """Writing again with the same inputs builds nothing and changes nothing; a report whose
+    files went missing, whose manifest entry is of the earlier form (content only) or whose
+    inputs changed is built again, and rewritten only if its content changed."""
     import json
 
     from ntm_pipeline.report.build import FINGERPRINTS, write_reports
 
-    areas = [("district", "153"), ("province", "17")]
+    areas = _areas(sample_warehouse, "2024-Q1")
+    assert [(level, code) for level, code, _ in areas] == [("district", "153"), ("province", "17")]
     first = write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path)
+    assert (first.built, first.rewritten, first.unchanged) == (2, 2, 0)
     recorded = json.loads((tmp_path / FINGERPRINTS).read_text(encoding="utf-8"))
     times = {p: p.stat().st_mtime_ns for p in first.files}
     again = write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path)
-    assert (again.rewritten, again.unchanged) == (0, 2)
+    assert (again.built, again.rewritten, again.unchanged) == (0, 0, 2)
+    assert sorted(again.files) == sorted(first.files)
     assert {p: p.stat().st_mtime_ns for p in again.files} == times
+    # Other inputs, the same content: built to see, not rewritten.
+    other = [(level, code, digest + "+") for level, code, digest in areas]
+    built = write_reports(str(sample_warehouse), "2024-Q1", other, tmp_path)
+    assert (built.built, built.rewritten, built.unchanged) == (2, 0, 2)
+    assert {p: p.stat().st_mtime_ns for p in built.files} == times
     (tmp_path / "2024-Q1-province-17-gap.svg").unlink()
     manifest = json.loads((tmp_path / FINGERPRINTS).read_text(encoding="utf-8"))
     manifest["2024-Q1-district-153"] = "content of an earlier run"
     (tmp_path / FINGERPRINTS).write_text(json.dumps(manifest), encoding="utf-8")
     third = write_reports(str(sample_warehouse), "2024-Q1", areas, tmp_path)
-    assert (third.rewritten, third.unchanged) == (2, 0)
+    assert (third.built, third.rewritten, third.unchanged) == (2, 2, 0)
     assert (tmp_path / "2024-Q1-province-17-gap.svg").is_file()
     assert json.loads((tmp_path / FINGERPRINTS).read_text(encoding="utf-8")) == recorded
     assert sorted(recorded) == ["2024-Q1-district-153", "2024-Q1-province-17"]
+
+
+# Changes to one commune's rows or one area's figures, each in a table the reports read:
+# (what to change, the areas whose report may change). The sample's 2024-Q1 has district 153
+# (Kim Bôi) and province 17 (Hòa Bình); every commune is in both, so a commune's change reaches
+# both, and a district's KPI reaches the district only.
+MUTATIONS = {
+    "UPDATE core.fact_commune_status SET ntm_title = NULL WHERE period = '2024-Q1' AND ntm_title IS NOT NULL":
+        {"district-153", "province-17"},
+    "DELETE FROM core.fact_commune_status WHERE period = '2023-Q4' AND commune_code = '05068'":  # coverage by quarter
+        {"district-153", "province-17"},
+    "UPDATE core.fact_criteria_snapshot SET is_met = NOT is_met WHERE period = '2024-Q1' AND commune_code = '05068' "
+    "AND criterion_no = 1": {"district-153", "province-17"},
+    "UPDATE core.fact_ocop_rating SET product_name = product_name || ' mới' WHERE period = '2024-Q1'":
+        {"district-153", "province-17"},
+    "UPDATE core.fact_certified_area SET product = product || ' mới' WHERE period = '2024-Q1'":
+        {"district-153", "province-17"},
+    "UPDATE mart.ocop_register SET producer = producer || ' mới' WHERE period = '2024-Q1'":
+        {"district-153", "province-17"},
+    "UPDATE mart.kpi_quarterly SET value = value + 1 WHERE period = '2024-Q1' AND area_level = 'district' "
+    "AND kpi_code = 'farms'": {"district-153"},
+    "UPDATE mart.kpi_quarterly SET value = value + 1 WHERE period = '2023-Q3' AND area_level = 'province' "
+    "AND kpi_code = 'vietgap_area_ha'": {"province-17"},
+    "UPDATE mart.capital_by_source SET capital_ytd = capital_ytd + 1 WHERE period = '2024-Q1' AND area_level = 'province'":
+        {"province-17"},
+    "UPDATE core.dim_commune SET commune_name = commune_name || ' Mới' WHERE commune_code = '05068'": {"district-153", "province-17"},
+}
+
+
+@pytest.mark.parametrize("change", list(MUTATIONS))
+def test_a_report_whose_content_changes_has_new_inputs(sample_warehouse, tmp_path, change):
+    """The inputs' digest, taken in SQL, must change whenever the report's content would, and
+    only for the areas the change can reach: a report left unbuilt is never stale."""
+    import shutil
+
+    from ntm_pipeline.report.build import build_report, report_areas
+
+    database = tmp_path / "ntm.duckdb"
+    shutil.copy(sample_warehouse, database)
+
+    def state() -> dict[str, tuple[str, str]]:
+        with duckdb.connect(str(database), read_only=True) as conn:
+            return {f"{level}-{code}": (digest, build_report(conn, "2024-Q1", level, code).fingerprint)
+                    for level, code, digest in report_areas(conn, "2024-Q1")}
+
+    before = state()
+    with duckdb.connect(str(database)) as conn:
+        assert conn.execute(change).fetchall()[0][0] > 0  # rows changed
+    after = state()
+    inputs_changed = {area for area in before if before[area][0] != after[area][0]}
+    content_changed = {area for area in before if before[area][1] != after[area][1]}
+    assert content_changed  # the change shows in a report
+    assert content_changed <= inputs_changed == MUTATIONS[change]

@@ -99,10 +99,12 @@ def test_one_run_of_the_named_job_with_its_partition_range(run):
     with duckdb.connect(str(run["env"]["NTM_WAREHOUSE"]), read_only=True) as conn:
         assert conn.execute("SELECT list(commune_code ORDER BY commune_code) FROM core.fact_commune_status").fetchone()[0] == [
             "05068", "05080"]
-    (only,) = run["runs"]
-    assert only.job_name == "quarter_job"
-    assert only.tags["dagster/asset_partition_range_start"] == PERIOD
-    assert only.tags["dagster/asset_partition_range_end"] == PERIOD
+    # The data, then its reports once it was published: a run of each job, for the quarter.
+    reports, data = run["runs"]  # newest first
+    assert (data.job_name, reports.job_name) == ("quarter_job", "report_job")
+    for each in (data, reports):
+        assert each.tags["dagster/asset_partition_range_start"] == PERIOD
+        assert each.tags["dagster/asset_partition_range_end"] == PERIOD
 
 
 def test_progress_is_printed_as_the_steps_run(run):
@@ -113,6 +115,11 @@ def test_progress_is_printed_as_the_steps_run(run):
     done = [line.split("] ", 1)[1].split(" done in ")[0] for line in lines if " done in " in line]
     assert started == done and len(done) > 30  # every step that started ended, in order
     assert "raw_submissions" in done and "mart.quarterly_report" in done
+    # The data is published before the reports are written, and the reports are the last step.
+    published = lines.index(f"published: {run['env']['NTM_WAREHOUSE']} at "
+                            f"{lines[-1].split(' at ', 1)[1]}; writing the reports of {PERIOD}")
+    assert done[-1] == "mart.quarterly_report"
+    assert published < next(i for i, line in enumerate(lines) if line.endswith("] mart.quarterly_report …"))
     # raw_submissions wrote every sheet of the two readable workbooks; the third was rejected;
     # nothing was ignored.
     good = run["good"]
@@ -157,8 +164,10 @@ def test_summary_names_the_reports_and_the_checks(run):
     lines = text(run)
     reports = run["env"]["NTM_REPORTS_DIR"] / PERIOD
     # Kim Bôi (153) and Hòa Bình (17): the district and the province of the communes loaded.
-    assert (f"reports: 2 reports for {PERIOD} (Markdown, HTML and Excel each) in {reports}: "
-            "2 rewritten, 0 unchanged") in lines
+    (line,) = [line for line in lines if line.startswith("reports: ")]
+    assert line.startswith(f"reports: 2 reports for {PERIOD} (Markdown, HTML and Excel each) in {reports}: "
+                           "2 rewritten, 0 unchanged (run ")
+    assert line.endswith(", job report_job)")
     assert len(list(reports.glob("*.md"))) == 2
     checks = next(i for i, line in enumerate(lines) if line.startswith("checks: "))
     assert lines[checks].endswith(", 0 failed, 2 with warnings")

@@ -16,6 +16,7 @@ import html
 import json
 import multiprocessing
 import os
+import weakref
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -251,13 +252,19 @@ def _not_an_area(conn, params: dict, era: Era) -> str:
     return message
 
 
+# Connections given the macros already: creating them takes longer than a report's queries.
+_PREPARED: weakref.WeakSet = weakref.WeakSet()
+
+
 def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, area_code: str) -> Report:
     """The report of a district, province or commune for a quarter, on the administrative units
     and criteria set of that quarter. A district exists only before the 2025 reform; a commune's
     report (written from the reform on) is its own figures, as its People's Committee reports them."""
     year, quarter = parse_period(period)
     params = {"period": period, "area_level": area_level, "area_code": area_code, "year": year}
-    conn.execute(read_sql(MACROS_SQL))  # in_force() and the others: temporary, so also on a read-only connection
+    if conn not in _PREPARED:  # in_force() and the others: temporary, so also on a read-only connection
+        conn.execute(read_sql(MACROS_SQL))
+        _PREPARED.add(conn)
     era_rows = _query(conn, "period", params)
     if not era_rows:
         raise ValueError(f"{period} is not a quarter of the warehouse")
@@ -856,39 +863,55 @@ def _set_text(cell, text: str) -> None:
 @dataclass
 class WrittenReports:
     files: list[Path]
-    rewritten: int
-    unchanged: int
+    rewritten: int  # built, and their content differed from what their files held
+    unchanged: int  # left as they were: inputs unchanged (not built), or built to the same content
+    built: int  # built to see their content: new inputs, new code or files missing
 
 
-def write_reports(database: str, period: str, areas: list[tuple[str, str]], folder: Path) -> WrittenReports:
-    """Write the report of every (level, code) in `areas` for `period` into `folder`.
+def report_areas(conn: duckdb.DuckDBPyConnection, period: str) -> list[tuple[str, str, str]]:
+    """The (level, code, inputs) of every report written for `period`: `inputs` is the digest
+    of the warehouse rows the report may read (sql/report_areas.sql)."""
+    return _query(conn, "report_areas", {"period": period})
 
-    A report whose content (and rendering code) is what its files already hold is left
-    alone: a correction from one commune rewrites its district and province, not the
-    country's 760 reports. `folder/fingerprints.json` records what each report's files hold.
-    Reports are independent and read-only, so many are shared among one process per core,
-    each opening the warehouse read-only; the caller must hold no open connection to it.
+
+def write_reports(database: str, period: str, areas: list[tuple[str, str, str]], folder: Path) -> WrittenReports:
+    """Write the report of every (level, code, inputs) in `areas` (`report_areas`) for `period`
+    into `folder`.
+
+    Work follows what changed, twice over. A report whose inputs' digest and rendering code are
+    those its files were written from, files all present, is not built at all: a correction
+    from one commune builds the reports of its district and province, not the country's 760.
+    A report that is built and comes out as its files hold is not rewritten.
+    `folder/fingerprints.json` records, for each report, its inputs, its content and its files.
+    Reports are independent and read-only, so those to build are shared among one process per
+    core, each opening the warehouse read-only; the caller must hold no open connection to it.
     """
     manifest = folder / FINGERPRINTS
-    previous = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
-    workers = min(os.cpu_count() or 1, len(areas) // REPORTS_PER_WORKER)
+    previous = _read_manifest(manifest)
+    inputs = {f"{period}-{level}-{code}": _inputs_digest(digest) for level, code, digest in areas}
+    kept = {slug: entry for slug, entry in previous.items() if slug in inputs and entry.get("inputs") == inputs[slug]
+            and entry.get("files") and all((folder / name).is_file() for name in entry["files"])}
+    to_build = [(level, code) for level, code, _ in areas if f"{period}-{level}-{code}" not in kept]
+    workers = min(os.cpu_count() or 1, len(to_build) // REPORTS_PER_WORKER)
     if workers < 2:
-        results = [_write_share(database, period, areas, folder, previous)]
+        results = [_write_share(database, period, to_build, folder, previous)]
     else:
-        shares = [areas[i::workers] for i in range(workers)]
+        shares = [to_build[i::workers] for i in range(workers)]
         context = multiprocessing.get_context("spawn")  # no fork of a process that has run DuckDB and Dagster
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             results = list(pool.map(_write_share, [database] * workers, [period] * workers, shares,
                                     [folder] * workers, [previous] * workers))
-    fingerprints = {**previous, **{k: v for r in results for k, v in r[1].items()}}
+    built = {slug: {**entry, "inputs": inputs[slug]} for r in results for slug, entry in r[1].items()}
     folder.mkdir(parents=True, exist_ok=True)
     staged = manifest.with_suffix(".json.tmp")
-    staged.write_text(json.dumps(fingerprints, indent=0, sort_keys=True), encoding="utf-8")
+    staged.write_text(json.dumps({**previous, **built}, indent=0, sort_keys=True), encoding="utf-8")
     staged.replace(manifest)  # all at once: a crash never leaves half a manifest
+    rewritten = sum(r[2] for r in results)
     return WrittenReports(
-        files=[p for r in results for p in r[0]],
-        rewritten=sum(r[2] for r in results),
-        unchanged=sum(len(r[1]) - r[2] for r in results),
+        files=[folder / name for entry in kept.values() for name in entry["files"]] + [p for r in results for p in r[0]],
+        rewritten=rewritten,
+        unchanged=len(areas) - rewritten,
+        built=len(built),
     )
 
 
@@ -896,20 +919,36 @@ FINGERPRINTS = "fingerprints.json"
 REPORTS_PER_WORKER = 50  # below this a worker's start-up (about a second) costs more than it saves
 
 
-def _write_share(database: str, period: str, areas: list[tuple[str, str]], folder: Path, previous: dict[str, str]):
-    """Files, fingerprints and the number rewritten, for some areas."""
-    files, fingerprints, rewritten = [], {}, 0
+def _inputs_digest(digest: str) -> str:
+    """What a report is written from: the warehouse rows' digest and the code that renders them."""
+    return hashlib.sha256(f"{_renderer_version()}:{digest}".encode()).hexdigest()
+
+
+def _read_manifest(path: Path) -> dict[str, dict]:
+    """slug -> {"inputs", "content", "files"}; an entry of the earlier form (the content's
+    fingerprint alone) has no inputs, so its report is built once more."""
+    if not path.is_file():
+        return {}
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    return {slug: entry if isinstance(entry, dict) else {"content": entry} for slug, entry in stored.items()}
+
+
+def _write_share(database: str, period: str, areas: list[tuple[str, str]], folder: Path, previous: dict[str, dict]):
+    """Files, manifest entries and the number rewritten, for some areas."""
+    files, entries, rewritten = [], {}, 0
+    if not areas:
+        return files, entries, rewritten
     with duckdb.connect(database, read_only=True) as conn:
         for level, code in areas:
             report = build_report(conn, period, level, code)
             fingerprint = report.fingerprint
             paths = report.files(folder)
-            if previous.get(report.slug) != fingerprint or not all(p.is_file() for p in paths):
+            if previous.get(report.slug, {}).get("content") != fingerprint or not all(p.is_file() for p in paths):
                 write_report(report, folder)
                 rewritten += 1
             files += paths
-            fingerprints[report.slug] = fingerprint
-    return files, fingerprints, rewritten
+            entries[report.slug] = {"content": fingerprint, "files": [p.name for p in paths]}
+    return files, entries, rewritten
 
 
 def write_report(report: Report, folder: Path) -> list[Path]:

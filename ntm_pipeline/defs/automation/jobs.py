@@ -1,4 +1,5 @@
-"""The two jobs the sensor and the schedule launch."""
+"""The jobs the sensors and the schedule launch: the data of a quarter, the reference tables,
+and the reports, written after the data they are written from is published."""
 
 import dagster as dg
 
@@ -18,15 +19,26 @@ REFERENCE_AND_TARGETS = (
     )
 ).required_multi_asset_neighbors()
 
+REPORTS = dg.AssetSelection.assets(keys.QUARTERLY_REPORT)
+
 # No retry policy: a run writes its own build of the warehouse (ntm_pipeline/publish.py), which
 # no other process holds, so a failed step is no lock to wait out but an error to read.
-# Everything, so that a quarter dropped into a fresh warehouse finds its reference tables.
+# Every table, so that a quarter dropped into a fresh warehouse finds its reference tables;
+# not the reports: the data is published before they are written (report_job).
 quarter_job = dg.define_asset_job(
     "quarter_job",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - REPORTS,
     partitions_def=quarterly_partitions,
     description="One quarter, or a range of quarters in one run, from files to KPIs, with the "
-    "reference tables and targets they need.",
+    "reference tables and targets they need. Its reports follow in report_job once it is published.",
+)
+
+report_job = dg.define_asset_job(
+    "report_job",
+    selection=REPORTS,
+    partitions_def=quarterly_partitions,
+    description="The reports of one quarter, written from the published warehouse: launched by the "
+    "reports_after_publish sensor (and by `ntm run`) for the newest quarter of a published data run.",
 )
 
 reference_job = dg.define_asset_job(

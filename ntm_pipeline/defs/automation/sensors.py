@@ -1,5 +1,5 @@
 """Watch raw/ for new or changed submission files and run the quarters they belong to; keep
-the marts in step with their inputs.
+the marts in step with their inputs; write a quarter's reports once its data is published.
 
 Files are compared by content hash, never by modification time: a file copied again with
 the same bytes starts nothing, a file edited in place starts its quarter. The cursor keeps
@@ -164,7 +164,7 @@ def new_submission_files(
 
 refresh_marts = dg.AutomationConditionSensorDefinition(
     "refresh_marts",
-    target=dg.AssetSelection.groups("mart"),
+    target=dg.AssetSelection.groups("mart") - jobs.REPORTS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
     description="Keeps the marts in step with their inputs by their automation conditions: a quarter's "
@@ -172,6 +172,35 @@ refresh_marts = dg.AutomationConditionSensorDefinition(
     "quarter's when a reference list or the targets change content (reference_job). A quarter_job run "
     "rebuilds its own marts, so it starts nothing here.",
 )
+
+
+def newest_quarter(run: dg.DagsterRun) -> str | None:
+    """The newest quarter a run wrote: the end of its partition range, or its one partition."""
+    return run.tags.get("dagster/asset_partition_range_end") or run.tags.get("dagster/partition")
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    request_job=jobs.report_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After every published run that wrote a quarter's data (quarter_job, or the marts "
+    "refresh_marts rebuilt), runs report_job for its newest quarter: the reports are written from what "
+    "analysts now read, and never hold the data back. A run that was not published starts nothing.",
+)
+def reports_after_publish(context: dg.RunStatusSensorContext):
+    """The daemon's `ntm run` second half: report_job for the newest quarter of a published run."""
+    from ntm_pipeline.resources import PUBLISHED_TAG
+
+    run = context.dagster_run
+    if run.job_name == jobs.report_job.name:
+        return dg.SkipReason(f"run {run.run_id[:8]} wrote reports")
+    if run.tags.get(PUBLISHED_TAG) in (None, "no"):
+        return dg.SkipReason(f"run {run.run_id[:8]} was not published: no reports from it")
+    period = newest_quarter(run)
+    if period is None:
+        return dg.SkipReason(f"run {run.run_id[:8]} wrote no quarter (reference tables or targets only)")
+    return dg.RunRequest(run_key=f"reports:{run.run_id}", partition_key=period)
 
 
 @dg.sensor(

@@ -9,7 +9,7 @@ from ntm_pipeline.defs.mart.checks import CHECK_SPECS, areas_add_up, every_kpi_p
 from ntm_pipeline.defs.sql_asset import sql_table
 from ntm_pipeline.partitions import by_quarter, partition_periods
 from ntm_pipeline.resources import WarehouseResource
-from ntm_pipeline.warehouse import WAREHOUSE_POOL, read_sql, warehouse
+from ntm_pipeline.warehouse import WAREHOUSE_POOL, warehouse
 
 SQL = Path(__file__).parent / "sql"
 AC = dg.AutomationCondition
@@ -128,7 +128,6 @@ capital_by_source = _mart(
     kinds={"duckdb", "markdown", "excel"},
     pool=WAREHOUSE_POOL,
     **by_quarter(),
-    automation_condition=FOLLOW_INPUTS,
 )
 def quarterly_report(context: dg.AssetExecutionContext, duckdb: WarehouseResource) -> dg.MaterializeResult:
     """The quarterly NTM report of every district and province (from 2025-Q3, when there are no
@@ -138,17 +137,19 @@ def quarterly_report(context: dg.AssetExecutionContext, duckdb: WarehouseResourc
     criteria, NTM communes by name, the bands and the year's targets with what remains. As
     Markdown, HTML with charts and an Excel workbook for print, in reports/<quarter>/.
 
-    A run writes the reports of its newest quarter, the one being reported on (a backfill of
-    eight quarters does not rewrite seven published ones; at national scale that is some
-    6,000 reports). `ntm report --period` writes any other quarter's on demand. A report
-    whose content is what its files already hold is left alone, so a correction rewrites the
-    reports of its district and province only."""
-    from ntm_pipeline.report.build import write_reports
+    Not part of quarter_job: report_job writes them once the data run is published (the
+    reports_after_publish sensor, or `ntm run`), for that run's newest quarter, the one being
+    reported on (a backfill of eight quarters does not rewrite seven published ones; at national
+    scale that is some 6,000 reports). `ntm report --period` writes any other quarter's on
+    demand. A report whose inputs (a digest of its rows, taken in SQL) are unchanged is not
+    built, and one built to the content its files hold is not rewritten: a correction builds
+    and rewrites the reports of its district and province only."""
+    from ntm_pipeline.report.build import report_areas, write_reports
     from ntm_pipeline.settings import reports_dir
 
     period = partition_periods(context)[-1]
     with warehouse(duckdb) as conn:
-        areas = conn.execute(read_sql(SQL / "report_areas.sql"), {"period": period}).fetchall()
+        areas = report_areas(conn, period)
     reports = write_reports(duckdb.run_database, period, areas, reports_dir() / period)
     written = reports.files
     # The UI shows the report of the first district by code (after the reform, of the first
@@ -161,6 +162,7 @@ def quarterly_report(context: dg.AssetExecutionContext, duckdb: WarehouseResourc
         "reports": len([p for p in written if p.suffix == ".md"]),
         "reports_rewritten": reports.rewritten,
         "reports_unchanged": reports.unchanged,
+        "reports_built": reports.built,
         "folder": dg.MetadataValue.path(str(reports_dir())),
         "files": dg.MetadataValue.md("\n".join(f"- `{p.name}`" for p in written if p.suffix != ".svg")),
         **({"preview": dg.MetadataValue.md(preview.read_text(encoding="utf-8"))} if preview else {}),
