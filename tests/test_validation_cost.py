@@ -5,6 +5,7 @@ COMPLETE pass of every expectation over every column of the staged and raw rows.
 
 import sys
 from functools import partial
+from itertools import pairwise
 
 import pandas as pd
 import pytest
@@ -31,7 +32,8 @@ def old_rows(conn, table, period):
     """The old frames: every staged column (s.*) and every raw column (r.*)."""
     where = "s.row_status = 'validate'" + (" AND s.period = ?" if table.partitioned else "")
     params = [period] if table.partitioned else []
-    staged = conn.execute(f"SELECT s.* FROM staging.{table.name} AS s WHERE {where}", params).df()
+    staged = conn.execute(f"SELECT s.* FROM staging.{table.name} AS s WHERE {where} "
+                          "ORDER BY s.period, s.source_file, s.sheet, s.row_number", params).df()  # as validation_rows.sql
     on = " AND ".join(f"r.{c} = s.{c}" for c in (["period"] if table.partitioned else []) + ["source_file", "sheet", "row_number"])
     raw = conn.execute(f"SELECT s.period AS validated_period, r.* FROM staging.{table.name} AS s "
                        f"JOIN raw.{table.name} AS r ON {on} WHERE {where}", params).df()
@@ -272,11 +274,11 @@ def test_batches_follow_the_codes_in_force_and_the_row_cap(sample_build):
     runs = gx_validate.batches(periods, in_force.__getitem__, counts, 10**9)
     # every quarter once, in order; a new batch exactly where the codes in force change
     assert [p for batch, _ in runs for p in batch] == periods
-    changes = [p for before, p in zip(periods, periods[1:]) if in_force[before] != in_force[p]]
+    changes = [p for before, p in pairwise(periods) if in_force[before] != in_force[p]]
     assert changes and [batch[0] for batch, _ in runs[1:]] == changes
     assert all(params == in_force[batch[0]] for batch, params in runs)
     # a cap of two quarters' rows: no batch holds more, and each holds as many as fit
-    cap = max(counts[a] + counts[b] for a, b in zip(periods, periods[1:]))
+    cap = max(counts[a] + counts[b] for a, b in pairwise(periods))
     capped = gx_validate.batches(periods, in_force.__getitem__, counts, cap)
     assert all(sum(counts[p] for p in batch) <= cap for batch, _ in capped)
     assert len(capped) > len(runs) and [p for batch, _ in capped for p in batch] == periods
