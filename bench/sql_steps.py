@@ -3,7 +3,7 @@ the code of a git revision and of the working tree side by side, and check that 
 the same rows.
 
     .venv/bin/python bench/sql_steps.py WAREHOUSE [--before REV] [--periods 2024-Q4,...] [--steps a,b]
-                                                  [--no-compare] [--work DIR]
+                                                  [--repeat N] [--no-compare] [--work DIR]
 
 Each side (`--before REV`, HEAD by default, and the working tree) gets its own copy of
 WAREHOUSE and its own code: the revision's ntm_pipeline/ is taken with `git archive` into a
@@ -11,10 +11,11 @@ temporary folder and imported from there, so the old SQL is never kept in the tr
 steps run in the pipeline's order, each in a child process (its time is the step's whole
 write: the statement, the table comments and the metadata the asset reports; its peak is
 the child's resident memory), alternating before and after so both see the same load on a
-shared machine. The quarantine tables are the copy's own (they are Great Expectations'
-findings, not SQL), so each side's steps read the same inputs. Then every table written is
-compared between the two copies: row counts and EXCEPT ALL both ways, on the columns of the
-before side.
+shared machine; with `--repeat N` each step runs N times so and the fastest counts (a step
+rewrites its own quarters, so a rerun writes the same rows). The quarantine tables are the
+copy's own (they are Great Expectations' findings, not SQL), so each side's steps read the
+same inputs. Then every table written is compared between the two copies: row counts, EXCEPT
+ALL both ways on the columns of the before side, and the columns' names and types.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ def main() -> int:
     parser.add_argument("--before", default="HEAD", help="git revision of the 'before' code (HEAD)")
     parser.add_argument("--periods", help="quarters to write, comma-separated (default: every quarter of raw.submission)")
     parser.add_argument("--steps", help="only these tables, comma-separated (their inputs must be in the copy)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run each step this many times, before and after alternately, and keep the fastest")
     parser.add_argument("--no-compare", action="store_true")
     parser.add_argument("--work", help="folder for the copies (a temporary one by default)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -155,12 +158,13 @@ def main() -> int:
     chosen = [s["table"] for s in steps() if not args.steps or s["table"] in args.steps.split(",")]
     print(f"{args.warehouse}: {len(periods)} quarter(s) {periods[0]}..{periods[-1]}; before = {args.before}, "
           "after = the working tree; each step's whole write (statement, comments, metadata), "
-          "before and after run alternately")
+          f"before and after run alternately, the fastest of {args.repeat}")
     print(f"{'step':34} {'before s':>9} {'after s':>8} {'x':>6} {'peak MiB before':>16} {'after':>6}")
     totals = [0.0, 0.0]
     for table in chosen:
-        b = _run_step(before_code, copies["before"], table, periods)
-        a = _run_step(after_code, copies["after"], table, periods)
+        runs = [(_run_step(before_code, copies["before"], table, periods),
+                 _run_step(after_code, copies["after"], table, periods)) for _ in range(args.repeat)]
+        b, a = (min((r[side] for r in runs), key=lambda r: r["seconds"]) for side in (0, 1))
         totals[0] += b["seconds"]
         totals[1] += a["seconds"]
         print(f"{table:34} {b['seconds']:9.2f} {a['seconds']:8.2f} {b['seconds'] / a['seconds']:6.1f} "
