@@ -22,6 +22,8 @@ from ntm_pipeline.contract import SUBMISSION_TABLES
 from ntm_pipeline.submissions.reader import read_submission_file
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly, write_csv
 
+pytestmark = pytest.mark.slow  # four pipeline runs of their own
+
 PERIOD = "2024-Q1"
 CORRECTED, REMOVED, AS_CSV = "05068-nam-thuong.xlsx", "05083-my-hoa.xlsx", "05080-sao-bay.xlsx"
 # Columns that say which run wrote a row and when, not what the files hold: a kept file's raw
