@@ -10,9 +10,11 @@ reason, in the transaction of the step that sees it: raw_submissions lists raw/s
 the sheets of its workbooks not read and whatever else is directly under raw/; raw_target
 lists raw/targets/ and its workbooks' sheets not read. Nothing under raw/ is dropped without a word.
 
-The two assets here are written by hand, not with `sql_table`: reading workbooks and CSV
-files is Python's work (the reader in ntm_pipeline/submissions/), not a query's. They load
-the files through the checks library (ntm_pipeline/checks/), as `ntm validate` does.
+The two assets here are written by hand, not with `sql_table`: they load the files through
+the checks library (ntm_pipeline/checks/), as `ntm validate` does: workbooks with the Python
+reader (ntm_pipeline/submissions/), CSV files with DuckDB's read_csv where it reads them as
+that reader does (checks/raw_csv.py). raw_submissions reads only new and changed files: the
+rows of a file whose hash and reader version are unchanged are kept (docs/architecture.md).
 """
 
 
