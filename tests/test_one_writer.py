@@ -42,8 +42,11 @@ def test_second_run_is_refused_or_waits_and_doctor_leaves_a_live_run_alone(tmp_p
     assert waiting.finish() == 0, waiting.output[-3000:]
 
     with instance_of(env) as instance:
-        runs = sorted(instance.get_run_records(), key=lambda r: r.start_time)
-        assert [r.dagster_run.status for r in runs] == [dg.DagsterRunStatus.SUCCESS] * 2
-        # One after the other: the waiting run started only once the first had ended.
-        assert runs[1].start_time >= runs[0].end_time
+        records = sorted(instance.get_run_records(), key=lambda r: r.start_time)
+        # Each `ntm run` made its data run, then its report run: four, one after the other.
+        assert [(r.dagster_run.job_name, r.dagster_run.status) for r in records] == [
+            (job, dg.DagsterRunStatus.SUCCESS) for job in ("quarter_job", "report_job") * 2]
+        runs = records[::2]  # the two data runs
+        # One after the other: the waiting run started only once the first had ended (its reports too).
+        assert runs[1].start_time >= records[1].end_time
         assert runs[0].dagster_run.tags["ntm/pid"] == str(first.process.pid)
