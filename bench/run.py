@@ -160,39 +160,28 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def _runs_since(home: Path, since: float) -> list:
-    """The instance's run records started at or after `since` (epoch seconds), oldest first."""
+def runs_since(home: Path, since: float) -> tuple[list, list]:
+    """The instance's run records started at or after `since` (epoch seconds), oldest first,
+    and the finished steps of those runs in the order they started."""
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        records = [r for r in instance.get_run_records(limit=10) if (r.start_time or 0) >= since]
-        return sorted(records, key=lambda r: r.start_time)
-
-
-def peak_by_step(home: Path, samples: list[tuple[float, int]], since: float) -> dict[str, float]:
-    """The highest tree RSS (MiB) sampled while each step of the runs started since `since`
-    ran, in the order the steps started; what ran outside any step is 'start-up and summary'."""
-    import dagster as dg
-
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        stats = sorted((s for r in _runs_since(home, since) for s in instance.get_run_step_stats(r.dagster_run.run_id)
+        records = sorted((r for r in instance.get_run_records(limit=10) if (r.start_time or 0) >= since),
+                         key=lambda r: r.start_time)
+        stats = sorted((s for r in records for s in instance.get_run_step_stats(r.dagster_run.run_id)
                         if s.start_time and s.end_time), key=lambda s: s.start_time)
+    return records, stats
+
+
+def peak_by_step(stats: list, samples: list[tuple[float, int]]) -> dict[str, float]:
+    """The highest tree RSS (MiB) sampled while each step ran, in the order the steps
+    started; what ran outside any step is 'start-up and summary'."""
     peaks: dict[str, float] = {}
     for when, rss in samples:
         step = next((s.step_key for s in stats if s.start_time <= when <= s.end_time), "start-up and summary")
         peaks[step] = max(peaks.get(step, 0), rss / 2**20)
     order = [s.step_key for s in stats] + ["start-up and summary"]
     return {step: peaks[step] for step in order if step in peaks}
-
-
-def step_times(home: Path, since: float) -> list[tuple[str, float]]:
-    """Each step of the runs started since `since` with its seconds, longest first."""
-    import dagster as dg
-
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        stats = [s for r in _runs_since(home, since) for s in instance.get_run_step_stats(r.dagster_run.run_id)
-                 if s.start_time and s.end_time]
-    return sorted(((s.step_key, s.end_time - s.start_time) for s in stats), key=lambda x: -x[1])
 
 
 def publish_figures(home: Path) -> str:
@@ -243,12 +232,14 @@ def run_pipeline(raw: Path, database: Path, home: Path, periods: list[str] | Non
     wall = time.perf_counter() - started
     if process.returncode != 0:
         raise RunFailed(f"ntm run failed ({process.returncode}); see {log}")
-    by_step = peak_by_step(home, samples, since)
+    records, stats = runs_since(home, since)
+    by_step = peak_by_step(stats, samples)
     (log.with_suffix(".memory.tsv")).write_text(
         "step\tpeak MiB\n" + "".join(f"{step}\t{mib:.0f}\n" for step, mib in by_step.items()))
     peak_step = max(by_step, key=by_step.get)
-    data = next(r for r in _runs_since(home, since) if r.dagster_run.job_name == "quarter_job")
-    return Timing(wall, data.end_time - since, by_step[peak_step], peak_step, step_times(home, since))
+    data = next(r for r in records if r.dagster_run.job_name == "quarter_job")
+    longest = sorted(((s.step_key, s.end_time - s.start_time) for s in stats), key=lambda x: -x[1])
+    return Timing(wall, data.end_time - since, by_step[peak_step], peak_step, longest)
 
 
 def bench_scale(scale: Scale) -> Result:

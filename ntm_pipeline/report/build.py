@@ -73,7 +73,7 @@ class Report:
 
     @property
     def slug(self) -> str:
-        return f"{self.period}-{self.area_level}-{self.area_code}"
+        return report_slug(self.period, self.area_level, self.area_code)
 
     @property
     def fingerprint(self) -> str:
@@ -85,6 +85,11 @@ class Report:
         """Its Markdown, HTML page, workbook and charts, in that order."""
         names = [f"{self.slug}.md", f"{self.slug}.html", f"{self.slug}.xlsx"]
         return [folder / n for n in names] + [folder / f"{self.slug}-{name}.svg" for name in self.charts]
+
+
+def report_slug(period: str, area_level: str, area_code: str) -> str:
+    """A report's name: of its files and of its entry in the folder's manifest."""
+    return f"{period}-{area_level}-{area_code}"
 
 
 @cache
@@ -888,10 +893,10 @@ def write_reports(database: str, period: str, areas: list[tuple[str, str, str]],
     """
     manifest = folder / FINGERPRINTS
     previous = _read_manifest(manifest)
-    inputs = {f"{period}-{level}-{code}": _inputs_digest(digest) for level, code, digest in areas}
+    inputs = {report_slug(period, level, code): _inputs_digest(digest) for level, code, digest in areas}
     kept = {slug: entry for slug, entry in previous.items() if slug in inputs and entry.get("inputs") == inputs[slug]
             and entry.get("files") and all((folder / name).is_file() for name in entry["files"])}
-    to_build = [(level, code) for level, code, _ in areas if f"{period}-{level}-{code}" not in kept]
+    to_build = [(level, code) for level, code, _ in areas if report_slug(period, level, code) not in kept]
     workers = min(os.cpu_count() or 1, len(to_build) // REPORTS_PER_WORKER)
     if workers < 2:
         results = [_write_share(database, period, to_build, folder, previous)]
