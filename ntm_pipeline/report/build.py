@@ -788,13 +788,26 @@ def _number_format(value) -> str | None:
     return None
 
 
+@cache
+def _alignment(horizontal: str | None = None, wrap_text: bool | None = None, vertical: str | None = None):
+    """One openpyxl Alignment per distinct value, shared by the cells and reports that use it:
+    building a new one for each cell was half the time of writing a workbook."""
+    from openpyxl.styles import Alignment
+    return Alignment(horizontal=horizontal, wrap_text=wrap_text, vertical=vertical)
+
+
+@cache
+def _font(bold: bool | None = None, italic: bool | None = None, size: int | None = None):
+    from openpyxl.styles import Font
+    return Font(bold=bold, italic=italic, size=size)
+
+
 def to_workbook(report: Report):
     """The report's tables as a workbook set up for printing: numbers and dates as values
     with number formats, text aligned as in the HTML, the header block on the first sheet and
     in every printed page's header. Text stays text: a name that starts with '=' is never
     read as a formula."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     workbook = Workbook()
@@ -812,29 +825,29 @@ def to_workbook(report: Report):
                                 (block[1].place_date, "italic")):
                 cell = summary.cell(row=next_row(), column=1)
                 _set_text(cell, text)
-                cell.font = Font(bold=style == "bold", italic=style == "italic")
-                cell.alignment = Alignment(horizontal="left" if text == block[1].office else "right")
+                cell.font = _font(bold=style == "bold", italic=style == "italic")
+                cell.alignment = _alignment(horizontal="left" if text == block[1].office else "right")
         elif block[0] in ("h1", "h2", "p"):
             cell = summary.cell(row=next_row(), column=1)
             _set_text(cell, block[1])
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            cell.alignment = _alignment(wrap_text=True, vertical="top")
             if block[0] != "p":
-                cell.font = Font(bold=True, size=14 if block[0] == "h1" else 12)
+                cell.font = _font(bold=True, size=14 if block[0] == "h1" else 12)
     sheets = [summary]
     for table in report.tables:
         sheet = workbook.create_sheet(inline(table.title)[:31])
         sheets.append(sheet)
         _set_text(sheet.cell(row=1, column=1), f"{table.title} - {report.area_name} - {report.period}")
-        sheet["A1"].font = Font(bold=True, size=12)
+        sheet["A1"].font = _font(bold=True, size=12)
         if table.note:
             _set_text(sheet.cell(row=2, column=1), table.note)
-            sheet["A2"].font = Font(italic=True)
+            sheet["A2"].font = _font(italic=True)
         align = [HTML_ALIGN[a] for a in table.alignments]
         for col, header_text in enumerate(table.headers, start=1):
             cell = sheet.cell(row=3, column=col)
             _set_text(cell, header_text)
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(horizontal=align[col - 1], wrap_text=True, vertical="top")
+            cell.font = _font(bold=True)
+            cell.alignment = _alignment(horizontal=align[col - 1], wrap_text=True, vertical="top")
             longest = max((len(v) for r in table.rows if isinstance(v := r[col - 1], str)), default=0)
             sheet.column_dimensions[get_column_letter(col)].width = max(14, len(header_text) + 4, min(longest + 2, 60))
         for r, values in enumerate(table.rows, start=4):
@@ -846,7 +859,7 @@ def to_workbook(report: Report):
                     cell.value = value
                     if number_format := _number_format(value):
                         cell.number_format = number_format
-                cell.alignment = Alignment(horizontal=align[col - 1], wrap_text=isinstance(value, str), vertical="top")
+                cell.alignment = _alignment(horizontal=align[col - 1], wrap_text=isinstance(value, str), vertical="top")
         sheet.print_title_rows = "3:3"
         sheet.page_setup.orientation = "landscape"
         sheet.page_setup.fitToWidth = 1
