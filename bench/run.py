@@ -173,15 +173,17 @@ def runs_since(home: Path, since: float) -> tuple[list, list]:
     return records, stats
 
 
-def peak_by_step(stats: list, samples: list[tuple[float, int]]) -> dict[str, float]:
-    """The highest tree RSS (MiB) sampled while each step ran, in the order the steps
-    started; what ran outside any step is 'start-up and summary'."""
-    peaks: dict[str, float] = {}
+def memory_by_step(stats: list, samples: list[tuple[float, int]]) -> dict[str, tuple[float, float]]:
+    """Each step's tree RSS (MiB) as sampled when it started and at its highest, in the order
+    the steps started; what ran outside any step is 'start-up and summary'. The first is what
+    the process held from the steps before, the second less the first what the step added."""
+    held: dict[str, tuple[float, float]] = {}
     for when, rss in samples:
         step = next((s.step_key for s in stats if s.start_time <= when <= s.end_time), "start-up and summary")
-        peaks[step] = max(peaks.get(step, 0), rss / 2**20)
+        start, peak = held.get(step, (rss / 2**20, 0.0))
+        held[step] = (start, max(peak, rss / 2**20))
     order = [s.step_key for s in stats] + ["start-up and summary"]
-    return {step: peaks[step] for step in order if step in peaks}
+    return {step: held[step] for step in order if step in held}
 
 
 def publish_figures(home: Path) -> str:
@@ -233,13 +235,13 @@ def run_pipeline(raw: Path, database: Path, home: Path, periods: list[str] | Non
     if process.returncode != 0:
         raise RunFailed(f"ntm run failed ({process.returncode}); see {log}")
     records, stats = runs_since(home, since)
-    by_step = peak_by_step(stats, samples)
+    by_step = memory_by_step(stats, samples)
     (log.with_suffix(".memory.tsv")).write_text(
-        "step\tpeak MiB\n" + "".join(f"{step}\t{mib:.0f}\n" for step, mib in by_step.items()))
-    peak_step = max(by_step, key=by_step.get)
+        "step\tMiB at start\tpeak MiB\n" + "".join(f"{step}\t{start:.0f}\t{peak:.0f}\n" for step, (start, peak) in by_step.items()))
+    peak_step = max(by_step, key=lambda step: by_step[step][1])
     data = next(r for r in records if r.dagster_run.job_name == "quarter_job")
     longest = sorted(((s.step_key, s.end_time - s.start_time) for s in stats), key=lambda x: -x[1])
-    return Timing(wall, data.end_time - since, by_step[peak_step], peak_step, longest)
+    return Timing(wall, data.end_time - since, by_step[peak_step][1], peak_step, longest)
 
 
 def bench_scale(scale: Scale) -> Result:
