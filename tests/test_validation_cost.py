@@ -318,3 +318,35 @@ def test_fact_checks_read_only_the_columns_their_suite_needs(conn, monkeypatch):
         plain = {k: getattr(v, "value", v) for k, v in old.check_metadata("critical").items()}
         assert {k: v.value for k, v in check.metadata.items()} == plain, name
     assert narrower >= 4, narrower
+
+
+def test_no_rows_are_kept_once_validated(conn, monkeypatch):
+    """GX's execution engine lives as long as the process and kept the last frame it was given
+    of every suite (up to ROW_CAP rows each), so each step of a run started from what the
+    validations before it had held. Every frame handed to GX, the summary pass's and the
+    failed expectations' alike, is gone once the validation returns."""
+    import gc
+    import weakref
+
+    from ntm_pipeline.contract import INVESTMENT
+
+    handed: list[weakref.ref] = []
+    real = gx_validate._batch_definition
+
+    class Recording:
+        def __init__(self, definition):
+            self._definition = definition
+
+        def get_batch(self, batch_parameters):
+            handed.append(weakref.ref(batch_parameters["dataframe"]))
+            return self._definition.get_batch(batch_parameters=batch_parameters)
+
+        def __getattr__(self, name):
+            return getattr(self._definition, name)
+
+    monkeypatch.setattr(gx_validate, "_batch_definition", lambda suite_name: Recording(real(suite_name)))
+    validation = checks_validation.validate(conn, INVESTMENT, PERIODS)
+    assert not validation.findings.empty  # the corpus has bad rows: both passes ran
+    assert len(handed) >= 2
+    gc.collect()
+    assert [ref() is None for ref in handed] == [True] * len(handed)
