@@ -92,6 +92,20 @@ def test_a_missing_kpi_row_fails(warehouse_copy):
     assert "| 2024-Q3 | district | 153 | avg_criteria_met | no row |" in sample
 
 
+def test_a_duplicate_row_does_not_stand_in_for_a_missing_one(warehouse_copy):
+    """Each area's KPIs are counted before they are compared one by one: a commune with one
+    KPI row gone and another twice has its count, and still fails for the one gone."""
+    conn = warehouse_copy
+    commune = conn.execute("SELECT min(commune_code) FROM core.fact_commune_status WHERE period = '2024-Q3'").fetchone()[0]
+    where = "period = '2024-Q3' AND area_level = 'commune' AND area_code = ?"
+    conn.execute(f"INSERT INTO mart.kpi_quarterly SELECT * FROM mart.kpi_quarterly WHERE {where} AND kpi_code = 'farms'", [commune])
+    conn.execute(f"DELETE FROM mart.kpi_quarterly WHERE {where} AND kpi_code = 'agri_cooperatives'", [commune])
+    result = every_kpi_present(conn, ["2024-Q3"])
+    assert not result.passed
+    assert result.metadata["kpis_missing"].value == 1
+    assert f"| 2024-Q3 | commune | {commune} | agri_cooperatives | no row |" in result.metadata["sample"].value
+
+
 def test_towns_need_no_criteria_score(warehouse_copy):
     """A town has no avg KPI row, and the check does not ask for one."""
     conn = warehouse_copy
