@@ -105,8 +105,11 @@ def _environment():
 
 def render_sql(path: Path, table: SubmissionTable | None = None) -> str:
     """The SQL of a template for `table` (its fragments written out), or of one that loops over
-    the submission tables (`tables`), such as the row reconciliation."""
+    the submission tables (`tables`), such as the row reconciliation, or over the KPI
+    catalogue's columns of mart.kpi_wide (`kpi_columns`, in their order there)."""
     from ntm_pipeline.contract import SUBMISSION_TABLES
+    from ntm_pipeline.reference import kpi_columns
 
     template = _environment().from_string(path.read_text(encoding="utf-8"))
-    return template.render(table=table, tables=SUBMISSION_TABLES, **(_fragments(table) if table else {}))
+    return template.render(table=table, tables=SUBMISSION_TABLES, kpi_columns=sorted(kpi_columns()),
+                           **(_fragments(table) if table else {}))

@@ -83,17 +83,18 @@ kpi_quarterly = sql_table(
 )
 
 
-def _mart(key: dg.AssetKey, description: str, deps: list[dg.AssetKey], partitioned: bool = True) -> dg.AssetsDefinition:
+def _mart(key: dg.AssetKey, description: str, deps: list[dg.AssetKey], template: bool = False) -> dg.AssetsDefinition:
     return sql_table(key, SQL / f"{key.path[-1]}.sql", description=description, deps=deps,
-                     partitioned=partitioned, automation_condition=FOLLOW_INPUTS)
+                     partitioned=True, template=template, automation_condition=FOLLOW_INPUTS)
 
 
 kpi_wide = _mart(
     keys.KPI_WIDE,
     "The KPI table turned wide for spreadsheets: one row per area (commune, district, province, "
-    "national) and quarter, one column per KPI, dots in KPI codes written as underscores "
-    "(projects_ongoing_road). Rebuilt whole from mart.kpi_quarterly.",
-    [keys.KPI_QUARTERLY], partitioned=False,
+    "national) and quarter, one column per KPI of the catalogue, dots in KPI codes written as "
+    "underscores (projects_ongoing_road), NULL where the quarter has no such KPI (the bands of the "
+    "other criteria set). Its quarters are written from mart.kpi_quarterly's.",
+    [keys.KPI_QUARTERLY], template=True,
 )
 commune_scorecard = _mart(
     keys.COMMUNE_SCORECARD,
