@@ -303,14 +303,14 @@ def test_marts_follow_changed_inputs_only(small_build):
     unchanged = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=after_quarter.cursor)
     assert marts_requested(unchanged) == {}
 
-    # A changed target: every quarter held gets its KPIs again (the reports follow that run's
-    # publication: reports_after_publish); quarters without facts, and marts that do not read
-    # the targets, are left alone.
+    # A changed target: every quarter held gets its KPIs again, and their wide table with them
+    # (the reports follow that run's publication: reports_after_publish); quarters without
+    # facts, and marts that do not read the targets, are left alone.
     with open(raw / "targets" / "153-kim-boi-2024.csv", "a", encoding="utf-8") as handle:
         handle.write("2024,153,farms,40\n")
     assert reference.execute_in_process(instance=instance, resources=resources).success
     changed = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=unchanged.cursor)
-    assert marts_requested(changed) == {"mart/kpi_quarterly": SMALL_PERIODS}
+    assert marts_requested(changed) == {"mart/kpi_quarterly": SMALL_PERIODS, "mart/kpi_wide": SMALL_PERIODS}
 
 
 def test_reports_follow_a_published_run_for_its_newest_quarter(small_build):
