@@ -64,3 +64,4 @@ SELECT e.period, e.area_level, e.area_code, e.kpi_code,
 FROM expected AS e
 LEFT JOIN mart.kpi_quarterly AS k USING (period, area_level, area_code, kpi_code)
 WHERE k.kpi_code IS NULL OR (k.value IS NULL AND e.aggregation = 'sum')
+ORDER BY e.period, e.area_level, e.area_code, e.kpi_code
