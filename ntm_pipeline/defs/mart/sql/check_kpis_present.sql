@@ -27,14 +27,18 @@ areas AS (
         AS area (area_level, area_code)
     WHERE area.area_code IS NOT NULL
 ),
--- What an area of a criteria set, with or without a criteria score, must hold: its KPIs'
--- count, and the sum of their codes' hashes, so that equal sums mean the same KPIs (a
--- duplicate row, or a KPI of another set, cannot stand in for a missing one).
-kpi_sets AS (
-    SELECT s.criteria_set, s.has_criteria_score, count(*) AS kpis, sum(hash(k.kpi_code)::HUGEINT) AS kpi_sum
+-- The KPIs an area of a criteria set must hold, with or without a criteria score.
+set_kpis AS (
+    SELECT s.criteria_set, s.has_criteria_score, k.kpi_code, k.aggregation
     FROM (SELECT DISTINCT criteria_set, has_criteria_score FROM areas) AS s
     JOIN core.dim_kpi AS k ON (k.criteria_set IS NULL OR k.criteria_set = s.criteria_set)
     WHERE k.aggregation = 'sum' OR s.has_criteria_score
+),
+-- Their count, and the sum of their codes' hashes, so that equal sums mean the same KPIs (a
+-- duplicate row, or a KPI of another set, cannot stand in for a missing one).
+kpi_sets AS (
+    SELECT criteria_set, has_criteria_score, count(*) AS kpis, sum(hash(kpi_code)::HUGEINT) AS kpi_sum
+    FROM set_kpis
     GROUP BY ALL
 ),
 -- What each area holds of its quarter's KPIs: rows with a value, or of an `avg` KPI.
@@ -55,9 +59,7 @@ short AS (
 ),
 expected AS (
     SELECT a.period, a.area_level, a.area_code, k.kpi_code, k.aggregation
-    FROM short AS a
-    JOIN core.dim_kpi AS k ON (k.criteria_set IS NULL OR k.criteria_set = a.criteria_set)
-    WHERE k.aggregation = 'sum' OR a.has_criteria_score
+    FROM short AS a JOIN set_kpis AS k USING (criteria_set, has_criteria_score)
 )
 SELECT e.period, e.area_level, e.area_code, e.kpi_code,
        CASE WHEN k.kpi_code IS NULL THEN 'no row' ELSE 'no value' END AS problem
