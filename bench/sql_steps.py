@@ -21,6 +21,7 @@ ALL both ways on the columns of the before side, and the columns' names and type
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import resource
@@ -38,7 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def steps() -> list[dict]:
     """The SQL steps in the pipeline's order, from the contract of the code imported; the marts'
-    partitioning and kpi_quarterly's one quarter at a time as defs/mart/assets.py declares them."""
+    partitioning as defs/mart/assets.py declares them, and kpi_quarterly's one quarter at a
+    time as code older than warehouse.statement_batches declared it."""
     from ntm_pipeline.contract import ALL_TABLES, CRITERIA
 
     out = [{"table": f"staging.{t.name}", "sql": f"defs/staging/sql/{t.name}.sql", "template_for": t.name,
@@ -53,7 +55,7 @@ def steps() -> list[dict]:
                 "one_period_at_a_time": True})
     out += [{"table": f"mart.{n}", "sql": f"defs/mart/sql/{n}.sql", "partitioned": True}
             for n in ("commune_scorecard", "ocop_register", "capital_by_source")]
-    out.append({"table": "mart.kpi_wide", "sql": "defs/mart/sql/kpi_wide.sql", "partitioned": False})
+    out.append({"table": "mart.kpi_wide", "sql": "defs/mart/sql/kpi_wide.sql", "partitioned": True, "template": True})
     return out
 
 
@@ -74,7 +76,8 @@ def _child(db: str, step_table: str, periods: list[str]) -> dict:
         periods=periods if step["partitioned"] else None,
         template=step.get("template", False),
         template_for=tables[step["template_for"]] if step.get("template_for") else None,
-        one_period_at_a_time=step.get("one_period_at_a_time", False),
+        **({"one_period_at_a_time": step.get("one_period_at_a_time", False)}
+           if "one_period_at_a_time" in inspect.signature(materialize_sql).parameters else {}),
     )
     seconds = time.perf_counter() - start
     return {"seconds": seconds, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}

@@ -4,6 +4,7 @@ partitions (ntm_pipeline/partitions.py) share."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 
 FIRST_YEAR, LAST_YEAR = 2021, 2030  # both NTM programme periods: 2021-2025 and 2026-2030
@@ -60,3 +61,21 @@ def shift_period(period: str, quarters: int) -> str:
     year, quarter = parse_period(period)
     index = year * 4 + (quarter - 1) + quarters
     return f"{index // 4}-Q{index % 4 + 1}"
+
+
+def quarter_batches(periods: list[str], counts: dict[str, int], cap: int,
+                    kind: Callable[[str], object] = lambda _period: None) -> list[list[str]]:
+    """`periods` in runs of consecutive quarters of the same `kind` whose `counts` together
+    stay within `cap` (a quarter over the cap is a run of its own): the batches in which a
+    step works, so its memory is bounded by the cap, not by the quarters a backfill holds."""
+    out: list[list[str]] = []
+    held = 0
+    for period in periods:
+        rows = counts.get(period, 0)
+        if out and kind(period) == kind(out[-1][-1]) and held + rows <= cap:
+            out[-1].append(period)
+            held += rows
+        else:
+            out.append([period])
+            held = rows
+    return out

@@ -33,6 +33,17 @@ def duckdb_memory_limit() -> str:
     return os.environ.get("NTM_DUCKDB_MEMORY_LIMIT", "600MB")
 
 
+def submissions_per_statement() -> int:
+    """How many commune submissions one SQL statement of a quarter-partitioned step covers at
+    most: a run's quarters are written in batches of consecutive quarters within it (a
+    quarter above it is a batch of its own), so a step's working memory does not grow with
+    the quarters a backfill holds. 25,000 is two quarters of the country (10,035 units each),
+    a province's whole history: one quarter each cost the country's SQL steps 27 % more time
+    (a quarter's staged rows are one DuckDB row group, read by one thread), two cost 9 %
+    (docs/performance.md). NTM_SUBMISSIONS_PER_STATEMENT overrides it."""
+    return int(os.environ.get("NTM_SUBMISSIONS_PER_STATEMENT", 25_000))
+
+
 # Limits on one submission file, checked before it is parsed where the file says enough
 # (docs/reliability.md). A file over a limit is taken out whole with the reason; the
 # other files of its quarter load. Each default is far above what a commune's workbook or a

@@ -120,15 +120,15 @@ def replace_partitions(
     periods: list[str],
     select_sql: str,
     params: dict | None = None,
-    one_period_at_a_time: bool = False,
 ) -> int:
     """Replace the rows of `periods` in a period-partitioned table, atomically.
 
     The query must return a `period` column and only rows of `periods`. Returns the number
-    of rows now held for those periods. `one_period_at_a_time` runs the query once per period
-    (still in one transaction), so its working memory is one quarter's whatever the run's span.
+    of rows now held for those periods. The query runs once per batch of `statement_batches`
+    (all in one transaction), so its working memory is a batch's whatever the run's span.
     """
     params = {**(params or {}), "periods": periods}
+    batches = statement_batches(conn, periods)
     with transaction(conn):
         if not table_exists(conn, table):
             conn.execute(f"CREATE TABLE {table} AS SELECT * FROM ({select_sql}) LIMIT 0", bind(select_sql, params))
@@ -136,10 +136,26 @@ def replace_partitions(
         else:
             require_columns(conn, table, _columns(conn, select_sql, params))
         delete_partitions(conn, table, periods)
-        for part in [[period] for period in periods] if one_period_at_a_time else [periods]:
-            conn.execute(f"INSERT INTO {table} BY NAME {select_sql}", bind(select_sql, {**params, "periods": part}))
+        for batch in batches:
+            conn.execute(f"INSERT INTO {table} BY NAME {select_sql}", bind(select_sql, {**params, "periods": batch}))
         comment_table(conn, table)
     return partition_rows(conn, table, periods)
+
+
+def statement_batches(conn: duckdb.DuckDBPyConnection, periods: list[str]) -> list[list[str]]:
+    """`periods` in runs of consecutive quarters whose commune submissions (rows of
+    raw.submission) together stay within `settings.submissions_per_statement()`: the country
+    two quarters at a time, a province's whole history in one statement. A step's memory grows
+    with the communes one statement covers (mart.kpi_quarterly on eight quarters of the
+    country ran out of 2 GB), while a small statement runs on fewer threads and pays its
+    planning again: so batches, not one quarter each."""
+    from ntm_pipeline.quarters import quarter_batches
+
+    counts = dict(conn.execute(
+        "SELECT period, count(*) FROM raw.submission WHERE period IN (SELECT unnest($periods)) GROUP BY period",
+        {"periods": periods},
+    ).fetchall()) if table_exists(conn, "raw.submission") else {}
+    return quarter_batches(periods, counts, settings.submissions_per_statement())
 
 
 class OutdatedWarehouse(RuntimeError):
@@ -260,13 +276,12 @@ def materialize_sql(
     lineage_from: list[dg.AssetKey] | None = None,
     template: bool = False,
     template_for=None,
-    one_period_at_a_time: bool = False,
 ) -> dg.MaterializeResult:
     """Write the result of a SQL file to `table`: the rows of `periods`, or the whole table
     when `periods` is None. `frames` are pandas frames the query reads by name;
     `lineage_from` names the tables whose same-named columns the table's columns come from;
     `template` renders the file as a template (ntm_pipeline/sql_fragments.py), for the contract
-    table `template_for` when given; `one_period_at_a_time` as in `replace_partitions`."""
+    table `template_for` when given."""
     import dagster as dg
 
     if template or template_for is not None:
@@ -281,7 +296,7 @@ def materialize_sql(
         if periods is None:
             rows = replace_table(conn, table, sql, params)
         else:
-            rows = replace_partitions(conn, table, periods, sql, params, one_period_at_a_time)
+            rows = replace_partitions(conn, table, periods, sql, params)
         metadata = table_metadata(conn, table, rows, descriptions)
         if lineage_from:
             metadata["dagster/column_lineage"] = column_lineage(conn, table, lineage_from)

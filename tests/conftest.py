@@ -59,6 +59,40 @@ def copy_sample(target: Path, periods: list[str], communes: list[str] | None = N
     return target
 
 
+# Columns that say which run wrote a row and when, not what the files hold: a kept file's raw
+# rows keep the run that read them, and every build writes its own times.
+RUN_COLUMNS = {"run_id", "loaded_at"}
+
+
+def warehouse_tables(database: Path) -> list[tuple[str, str, list[str]]]:
+    """(schema, table, columns but RUN_COLUMNS) of every table of a warehouse file."""
+    with duckdb.connect(str(database), read_only=True) as conn:
+        found = conn.execute(
+            "SELECT table_schema, table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns "
+            "WHERE table_catalog = current_database() GROUP BY ALL ORDER BY ALL").fetchall()
+    return [(schema, name, [c for c in columns if c not in RUN_COLUMNS]) for schema, name, columns in found]
+
+
+def assert_same_tables(left_db: Path, right_db: Path) -> int:
+    """Every table of every schema of `left_db` equals `right_db`'s, row for row (EXCEPT ALL
+    both ways, so duplicates count), but for RUN_COLUMNS; returns the rows compared."""
+    conn = duckdb.connect()
+    conn.execute(f"ATTACH '{left_db}' AS l (READ_ONLY)")
+    conn.execute(f"ATTACH '{right_db}' AS r (READ_ONLY)")
+    compared = 0
+    for schema, name, columns in warehouse_tables(left_db):
+        select = ", ".join(f'"{c}"' for c in columns)
+        counts = [conn.execute(f'SELECT count(*) FROM {db}."{schema}"."{name}"').fetchone()[0] for db in "lr"]
+        assert counts[0] == counts[1], (schema, name, counts)
+        for a, b in (("l", "r"), ("r", "l")):
+            extra = conn.execute(f'SELECT {select} FROM {a}."{schema}"."{name}" EXCEPT ALL '
+                                 f'SELECT {select} FROM {b}."{schema}"."{name}" LIMIT 5').fetchall()
+            assert extra == [], (schema, name, a, extra)
+        compared += counts[0]
+    conn.close()
+    return compared
+
+
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory) -> tuple[Path, dg.ExecuteInProcessResult]:
     """The Kim Bôi sample, every quarter, materialised into a DuckDB file of its own."""

@@ -17,7 +17,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from conftest import build_warehouse, copy_sample
+from conftest import assert_same_tables, build_warehouse, copy_sample, warehouse_tables
 from ntm_pipeline.contract import SUBMISSION_TABLES
 from ntm_pipeline.submissions.reader import read_submission_file
 from ntm_pipeline.submissions.writer import build_workbook, save_reproducibly, write_csv
@@ -26,9 +26,6 @@ pytestmark = pytest.mark.slow  # four pipeline runs of their own
 
 PERIOD = "2024-Q1"
 CORRECTED, REMOVED, AS_CSV = "05068-nam-thuong.xlsx", "05083-my-hoa.xlsx", "05080-sao-bay.xlsx"
-# Columns that say which run wrote a row and when, not what the files hold: a kept file's raw
-# rows keep the run that read them (that is the point), and the build writes its own times.
-RUN_COLUMNS = {"run_id", "loaded_at"}
 
 
 def _rows(path: Path) -> dict[str, list[dict]]:
@@ -61,13 +58,6 @@ def _correct(raw: Path) -> None:
     (folder / REMOVED).unlink()
 
 
-def _tables(conn) -> list[tuple[str, str, list[str]]]:
-    found = conn.execute(
-        "SELECT table_schema, table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns "
-        "WHERE table_catalog = current_database() GROUP BY ALL ORDER BY ALL").fetchall()
-    return [(schema, name, [c for c in columns if c not in RUN_COLUMNS]) for schema, name, columns in found]
-
-
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> tuple[Path, Path, dg.ExecuteInProcessResult]:
     tmp = tmp_path_factory.mktemp("incremental")
@@ -95,10 +85,10 @@ def test_the_rerun_reads_only_the_changed_files(builds):
 
 def test_every_table_equals_a_full_run(builds):
     incremental, full, _ = builds
-    left, right = (_tables(duckdb.connect(str(db), read_only=True)) for db in (incremental, full))
+    left, right = (warehouse_tables(db) for db in (incremental, full))
     assert left == right
     assert len(left) > 40
-    assert _compare(incremental, full) > 1000
+    assert assert_same_tables(incremental, full) > 1000
 
 
 def test_the_corrections_are_in_the_facts(builds):
@@ -112,25 +102,6 @@ def test_the_corrections_are_in_the_facts(builds):
         "SELECT status FROM raw.investment WHERE source_file = ? AND row_number = 2",
         [f"submissions/{PERIOD}/{AS_CSV.replace('.xlsx', '.investment.csv')}"]).fetchone()
     assert status == ("completed",)
-
-
-def _compare(left_db: Path, right_db: Path) -> int:
-    """Every table of every schema of `left_db` equals `right_db`'s, row for row (EXCEPT ALL
-    both ways, so duplicates count), but for RUN_COLUMNS; returns the rows compared."""
-    conn = duckdb.connect()
-    conn.execute(f"ATTACH '{left_db}' AS i (READ_ONLY)")
-    conn.execute(f"ATTACH '{right_db}' AS f (READ_ONLY)")
-    compared = 0
-    for schema, name, columns in _tables(duckdb.connect(str(left_db), read_only=True)):
-        select = ", ".join(f'"{c}"' for c in columns)
-        counts = [conn.execute(f'SELECT count(*) FROM {db}."{schema}"."{name}"').fetchone()[0] for db in "if"]
-        assert counts[0] == counts[1], (schema, name, counts)
-        for a, b in (("i", "f"), ("f", "i")):
-            extra = conn.execute(f'SELECT {select} FROM {a}."{schema}"."{name}" EXCEPT ALL '
-                                 f'SELECT {select} FROM {b}."{schema}"."{name}" LIMIT 5').fetchall()
-            assert extra == [], (schema, name, a, extra)
-        compared += counts[0]
-    return compared
 
 
 def test_a_warehouse_without_reader_versions_reads_every_file_again(builds, tmp_path):
@@ -147,7 +118,7 @@ def test_a_warehouse_without_reader_versions_reads_every_file_again(builds, tmp_
     (materialization,) = [m for m in result.asset_materializations_for_node("raw_submissions")
                           if m.asset_key.to_user_string() == "raw/source_file"]
     assert (materialization.metadata["files_kept"].value, materialization.metadata["files_read"].value) == (0, 20)
-    _compare(older, full)
+    assert_same_tables(older, full)
 
 
 def test_the_reader_version_follows_its_code_and_limits(monkeypatch, tmp_path):

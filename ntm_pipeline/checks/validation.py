@@ -85,6 +85,6 @@ def write_findings(conn, table: SubmissionTable, periods: Sequence[str] | None, 
     conn.register("findings", findings.astype({"row_number": "int32"}))
     try:
         return write_query(conn, f"quarantine.{table.name}", read_sql(SQL / "findings.sql"),
-                           list(periods or []) if table.partitioned else None, whole=whole)
+                           list(periods or []) if table.partitioned else None, {"periods": None}, whole=whole)
     finally:
         conn.unregister("findings")

@@ -51,15 +51,13 @@ def sql_table(
     automation_condition: dg.AutomationCondition | None = None,
     template: bool = False,
     template_for: SubmissionTable | None = None,
-    one_period_at_a_time: bool = False,
 ) -> dg.AssetsDefinition:
     """The asset that writes table `key` from `sql_file`: the run's quarters when `partitioned`
     (bound as $periods), else the whole table. `params` and `frames` are computed when the
     asset runs (bound parameters, and pandas frames the query reads by name); `checks` run
     on the table just written and yield the results of `check_specs`. With `template` the SQL
     is a template (sql_fragments.py), written out for the contract table `template_for`.
-    `one_period_at_a_time` runs the SQL once per quarter of the run, for a query whose working
-    memory grows with the quarters it covers.
+    A partitioned table's quarters are written in batches (warehouse.statement_batches).
     Group and owners come from the folder's defs.yaml."""
     declared_in = Path(sys._getframe(1).f_code.co_filename)  # the module declaring the asset
 
@@ -79,7 +77,7 @@ def sql_table(
         result = materialize_sql(
             duckdb, table_name(key), sql_file, periods=periods, params=params() if params else None,
             frames=frames() if frames else None, descriptions=descriptions, lineage_from=list(lineage_from) or None,
-            template=template, template_for=template_for, one_period_at_a_time=one_period_at_a_time,
+            template=template, template_for=template_for,
         )
         if column_lineage is not None:
             result = dg.MaterializeResult(

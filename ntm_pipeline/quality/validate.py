@@ -16,6 +16,7 @@ from functools import cache, lru_cache
 import pandas as pd
 
 from ntm_pipeline.contract import ALL_TABLES
+from ntm_pipeline.quarters import quarter_batches
 from ntm_pipeline.quality.suites import Rule, gx, load_suite, read_rules
 
 ROW_KEY = ["period", "source_file", "sheet", "row_number"]
@@ -162,17 +163,8 @@ def batches(periods: list[str], parameters_of: Callable[[str], dict], counts: di
     """Runs of consecutive quarters with the same suite parameters whose rows together stay
     within `row_cap` (a quarter larger than the cap is a batch of its own), with their
     parameters."""
-    out: list[tuple[list[str], dict]] = []
-    held = 0
-    for period in periods:
-        params, rows = parameters_of(period), counts.get(period, 0)
-        if out and out[-1][1] == params and held + rows <= row_cap:
-            out[-1][0].append(period)
-            held += rows
-        else:
-            out.append(([period], params))
-            held = rows
-    return out
+    parameters = {period: parameters_of(period) for period in periods}  # a query each: asked once
+    return [(run, parameters[run[0]]) for run in quarter_batches(periods, counts, row_cap, parameters.__getitem__)]
 
 
 def _validate_batch(suite_name: str, periods: list[str], rows: pd.DataFrame, parameters: dict,

@@ -72,10 +72,6 @@ kpi_quarterly = sql_table(
         "dim_admin_era", "dim_commune_crosswalk",
     )] + [keys.ROW_RECONCILIATION],
     partitioned=True,
-    # Its joins for last year through the crosswalk grow with the quarters of one statement:
-    # eight quarters of the country at once ran out of 600 MB and of 2 GB (3.2 GiB resident with
-    # 6 GB allowed); up to four quarters fit in 600 MB.
-    one_period_at_a_time=True,
     column_lineage=KPI_LINEAGE,
     check_specs=CHECK_SPECS,
     checks=_kpi_checks,
