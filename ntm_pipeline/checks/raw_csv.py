@@ -20,16 +20,18 @@ from pathlib import Path
 
 import duckdb
 
-from ntm_pipeline.contract import SubmissionTable, header_lookup, text_key
+from ntm_pipeline.contract import SubmissionTable
 from ntm_pipeline.settings import reader_limit
 from ntm_pipeline.submissions.reader import (
     ParsedFile,
     ParsedTable,
     csv_table,
     display_name,
+    header_key,
     link_refusal,
     max_file_bytes,
     submission_batch,
+    table_header_lookup,
 )
 from ntm_pipeline.warehouse import read_sql
 
@@ -82,8 +84,8 @@ def plan(path: Path, root: Path, check_links: bool) -> CsvFile | None:
     if first.count('"') % 2:  # the header record spans lines
         return None
     header = next(csv.reader([first]), [])
-    lookup = header_lookup(table)
-    columns = {i: lookup[text_key(v)] for i, v in enumerate(header) if v.strip() and text_key(v) in lookup}
+    lookup = table_header_lookup(table)
+    columns = {i: lookup[key] for i, v in enumerate(header) if v.strip() and (key := header_key(v)) in lookup}
     required = {c.name for c in table.columns if c.required}
     if (len(columns) < 2 or not required <= set(columns.values()) or len(set(columns.values())) != len(columns)
             or len(header) > reader_limit("max_columns")):

@@ -152,11 +152,11 @@ def cell_text(value: object) -> str | None:
 
 
 # A header cell's key, remembered: the same few headers recur in every file of a run.
-_cell_key = functools.lru_cache(maxsize=4096, typed=True)(text_key)
+header_key = functools.lru_cache(maxsize=4096, typed=True)(text_key)
 _LOOKUPS: dict[int, tuple[SubmissionTable, dict[str, str]]] = {}
 
 
-def _header_lookup(table: SubmissionTable) -> dict[str, str]:
+def table_header_lookup(table: SubmissionTable) -> dict[str, str]:
     """`header_lookup(table)`, built once per table (keyed by identity: tables are constants)."""
     kept = _LOOKUPS.get(id(table))
     if kept is None or kept[0] is not table:
@@ -165,12 +165,12 @@ def _header_lookup(table: SubmissionTable) -> dict[str, str]:
 
 
 def _parse_grid(table: SubmissionTable, sheet: str, grid: list[list[object]], in_workbook: bool) -> ParsedTable:
-    lookup = _header_lookup(table)
+    lookup = table_header_lookup(table)
     header_index, header_map = None, {}
     for index, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
         mapped = {}
         for i, v in enumerate(row):
-            if v is not None and (name := lookup.get(_cell_key(v))) is not None:
+            if v is not None and (name := lookup.get(header_key(v))) is not None:
                 mapped[i] = name
         if len(mapped) >= 2:
             header_index, header_map = index, mapped
