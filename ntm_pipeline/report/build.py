@@ -957,6 +957,9 @@ def _write_share(database: str, period: str, areas: list[tuple[str, str]], folde
     if not areas:
         return files, entries, rewritten
     with duckdb.connect(database, read_only=True) as conn:
+        # A report's queries are small (a few ms each, 17 per report): DuckDB's second thread
+        # costs them more than it brings, and the shares already keep every core busy.
+        conn.execute("SET threads = 1")
         for level, code in areas:
             report = build_report(conn, period, level, code)
             fingerprint = report.fingerprint
