@@ -147,6 +147,25 @@ def test_reports_shared_among_processes_match_the_serial_ones(sample_warehouse, 
     assert (shared.rewritten, shared.unchanged) == (serial.rewritten, serial.unchanged) == (2, 0)
 
 
+@pytest.mark.parametrize("period", ["2024-Q1", "2025-Q2", "2025-Q3", "2026-Q3"])
+def test_rows_fetched_for_all_areas_are_each_areas_own(sample_db, period):
+    """A process fetches its areas' rows in one query each (AreaRows); every area's rows, in
+    their order, are those the query gives for that area alone, districts and provinces before
+    the reform and communes after it."""
+    from ntm_pipeline.report.build import AREA_QUERIES, AreaRows, report_areas
+
+    areas = [(level, code) for level, code, _ in report_areas(sample_db, period)]
+    together = AreaRows(sample_db, period, areas)
+    assert len(areas) >= 2
+    assert {level for level, _ in areas} == ({"commune", "province"} if period >= "2025-Q3" else {"district", "province"})
+    for level, code in areas:
+        alone = AreaRows(sample_db, period, [(level, code)])
+        for name in AREA_QUERIES:
+            assert together.of(name, level, code) == alone.of(name, level, code), (level, code, name)
+        assert alone.of("kpis", level, code) and alone.of("coverage", level, code)  # rows of its own
+    assert together.of("kpis", "province", "99") == []  # no rows of an area not asked for
+
+
 def _areas(database: Path, period: str) -> list[tuple[str, str, str]]:
     from ntm_pipeline.report.build import report_areas
 

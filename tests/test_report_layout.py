@@ -290,9 +290,9 @@ def test_dates_of_official_documents():
 
 
 def test_a_quarter_without_submissions_is_dated_its_last_day(sample_db):
-    from ntm_pipeline.report.build import _query
+    from ntm_pipeline.report.build import AreaRows
 
-    assert _query(sample_db, "date_prepared", {"period": "2022-Q4", "area_level": "district", "area_code": "153"}) \
+    assert AreaRows(sample_db, "2022-Q4", [("district", "153")]).of("date_prepared", "district", "153") \
         == [(date(2022, 12, 31),)]
 
 

@@ -17,6 +17,7 @@ import json
 import multiprocessing
 import os
 import weakref
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -261,24 +262,66 @@ def _not_an_area(conn, params: dict, era: Era) -> str:
 _PREPARED: weakref.WeakSet = weakref.WeakSet()
 
 
-def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, area_code: str) -> Report:
-    """The report of a district, province or commune for a quarter, on the administrative units
-    and criteria set of that quarter. A district exists only before the 2025 reform; a commune's
-    report (written from the reform on) is its own figures, as its People's Committee reports them."""
-    year, quarter = parse_period(period)
-    params = {"period": period, "area_level": area_level, "area_code": area_code, "year": year}
+def _prepare(conn) -> None:
     if conn not in _PREPARED:  # in_force() and the others: temporary, so also on a read-only connection
         conn.execute(read_sql(MACROS_SQL))
         _PREPARED.add(conn)
+
+
+# What a report reads of its own area: sql/<name>.sql for the areas $areas, its rows led by
+# each row's area_level and area_code.
+AREA_QUERIES = (
+    "area", "kpis", "coverage", "date_prepared", "gap_products", "ocop_ratings", "communes_by_title",
+    "commune_criteria", "coverage_by_period", "criteria_by_commune", "gap_history", "capital_ytd_by_source",
+    "valid_ocop_products",
+)
+
+
+class AreaRows:
+    """The rows of AREA_QUERIES for some areas of one quarter, each query run once for all of
+    them: a process writing a share of the country's 754 reports asks 13 queries, not 13 per
+    report (a query costs DuckDB a millisecond or two whatever its rows)."""
+
+    def __init__(self, conn, period: str, areas: Sequence[tuple[str, str]]):
+        _prepare(conn)
+        year, _ = parse_period(period)
+        params = {"period": period, "year": year,
+                  "areas": [{"area_level": level, "area_code": code} for level, code in areas]}
+        self.period = period
+        self._rows: dict[tuple[str, str, str], list[tuple]] = {}
+        for name in AREA_QUERIES:
+            for level, code, *row in _query(conn, name, params):
+                self._rows.setdefault((name, level, code), []).append(tuple(row))
+
+    def of(self, name: str, area_level: str, area_code: str) -> list[tuple]:
+        """The rows of query `name` for one area, in the query's order."""
+        return self._rows.get((name, area_level, area_code), [])
+
+
+def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, area_code: str,
+                 area_rows: AreaRows | None = None) -> Report:
+    """The report of a district, province or commune for a quarter, on the administrative units
+    and criteria set of that quarter. A district exists only before the 2025 reform; a commune's
+    report (written from the reform on) is its own figures, as its People's Committee reports them.
+    `area_rows` holds the area's rows when they were fetched with other areas' (`write_reports`)."""
+    year, quarter = parse_period(period)
+    params = {"period": period, "area_level": area_level, "area_code": area_code, "year": year}
+    _prepare(conn)
+    if area_rows is None or area_rows.period != period:
+        area_rows = AreaRows(conn, period, [(area_level, area_code)])
+
+    def of(name: str) -> list[tuple]:
+        return area_rows.of(name, area_level, area_code)
+
     era_rows = _query(conn, "period", params)
     if not era_rows:
         raise ValueError(f"{period} is not a quarter of the warehouse")
     era = Era(*era_rows[0])
-    area = _query(conn, "area", params) if area_level != "district" or era.has_districts is not False else []
+    area = of("area") if area_level != "district" or era.has_districts is not False else []
     if not area:
         raise ValueError(_not_an_area(conn, params, era))
     area_name, province_name, area_label = area[0]
-    rows = _query(conn, "kpis", params)
+    rows = of("kpis")
     if not rows:
         raise ValueError(f"no KPIs for {area_level} {area_code} in {period}: run the pipeline for that quarter first")
     kpis, basis, kpi_names = {}, {}, {}
@@ -295,7 +338,7 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
     # commune a xã, phường or đặc khu.
     unit = (area_label[: -len(area_name)].strip().lower() if area_label.endswith(area_name) else "")
     unit = unit or {"district": "huyện", "commune": "xã"}.get(area_level, "tỉnh")
-    coverage = Coverage(_query(conn, "coverage", params))
+    coverage = Coverage(of("coverage"))
     commune = area_level == "commune"
     if commune and not coverage.complete:
         raise ValueError(f"{area_label} ({area_code}) has no published submission for {period}")
@@ -310,7 +353,7 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
     months = "năm" if quarter == 4 else f"{quarter * 3} tháng đầu năm"
     # Dated by the data, never by the clock, so an unchanged report keeps its files. A
     # commune's report is its People's Committee's; a district's or province's, its NTM office's.
-    ((dated,),) = _query(conn, "date_prepared", params)
+    ((dated,),) = of("date_prepared")
     office = f"ỦY BAN NHÂN DÂN {area_label.upper()}" if commune else f"VĂN PHÒNG ĐIỀU PHỐI NÔNG THÔN MỚI {area_label.upper()}"
     report.blocks.append(("header", Header(office, f"{area_name}, {vi_date(dated)}")))
     report.blocks.append(("h1", f"{(area_label if commune else area_name).upper()}: "
@@ -337,7 +380,7 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
         f"Chuẩn bị đầu tư sửa chữa, nâng cấp và xây dựng mới: {phrase(preparing) or 'không có'}."))
 
     # Good agricultural practice.
-    products = {standard: items for standard, items in _query(conn, "gap_products", params)}
+    products = {standard: items for standard, items in of("gap_products")}
     gap = []
     for standard, label in (("vietgap", "VietGAP"), ("globalgap", "GlobalGAP")):
         _, prev, delta, _ = kpis.get(f"{standard}_area_ha", [0, None, None, None])
@@ -350,8 +393,9 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
         f"có {count(value('farms'))} trang trại."))
 
     # OCOP.
-    last_year = _query(conn, "ocop_ratings", {**params, "year": year - 1})
-    this_year = [r for r in _query(conn, "ocop_ratings", params) if r[2] == "new"]
+    ratings = of("ocop_ratings")  # decided this year or last
+    last_year = [r for r in ratings if r[3].year == year - 1]
+    this_year = [r for r in ratings if r[3].year == year and r[2] == "new"]
     ocop = []
     if last_year:
         parts = [f"{count(sum(1 for r in last_year if r[1] == s))} sản phẩm {s} sao ({_names(last_year, s)})"
@@ -369,11 +413,11 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
     report.blocks.append(("p", " ".join(ocop)))
 
     # Criteria and titles, on the quarter's criteria set.
-    communes = _query(conn, "communes_by_title", params)
+    communes = of("communes_by_title")
     end_month = quarter * 3
     scored_on = f" theo {era.criteria_set_name} ({era.criteria_count} tiêu chí)" if era.crosses_sets else ""
     if commune:
-        report.blocks.append(("p", _commune_criteria_text(conn, params, communes, place, end_month, year, scored_on)))
+        report.blocks.append(("p", _commune_criteria_text(of("commune_criteria"), communes, place, end_month, year, scored_on)))
     else:
         report.blocks.append(("p", _criteria_text(communes, bands, value, of_whole, end_month, year, scored_on)))
 
@@ -411,7 +455,7 @@ def build_report(conn: duckdb.DuckDBPyConnection, period: str, area_level: str, 
                                               f"{coverage.ratio} xã đã gửi báo cáo)")
         report.blocks.append(("p", f"Mục tiêu đến hết năm {year}{scope}: {'; '.join(goals)}."))
 
-    _add_tables_and_charts(conn, report, params, kpis, basis, categories, coverage, era, headline)
+    _add_tables_and_charts(conn, of, report, params, kpis, basis, categories, coverage, era, headline)
     return report
 
 
@@ -458,10 +502,10 @@ PROPOSED_PHRASES = {"ntm": "đạt chuẩn nông thôn mới", "advanced": "đ�
                     "model": "đạt chuẩn nông thôn mới kiểu mẫu", "modern": "là xã nông thôn mới hiện đại"}
 
 
-def _commune_criteria_text(conn, params: dict, communes, place: str, end_month: int, year: int, scored_on: str) -> str:
-    """The criteria paragraph of a commune: criteria met of the set, those not met by name,
-    its title and proposal."""
-    criteria = _query(conn, "commune_criteria", params)
+def _commune_criteria_text(criteria: list[tuple], communes, place: str, end_month: int, year: int,
+                           scored_on: str) -> str:
+    """The criteria paragraph of a commune (`criteria`: rows of commune_criteria.sql): criteria
+    met of the set, those not met by name, its title and proposal."""
     subject = place[:1].upper() + place[1:]
     if not criteria:
         return f"{subject} không đánh giá theo bộ tiêu chí quốc gia về xã nông thôn mới trong quý."
@@ -562,7 +606,7 @@ SOURCES = {
 }
 
 
-def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, basis: dict, categories: dict,
+def _add_tables_and_charts(conn, of: Callable[[str], list[tuple]], report: Report, params: dict, kpis: dict, basis: dict, categories: dict,
                            coverage: Coverage, era: Era, headline: list[tuple[str, str]]) -> None:
     def row(code):
         value, prev, delta, target = kpis.get(code, [None] * 4)
@@ -572,7 +616,7 @@ def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, basis
     commune = report.area_level == "commune"
     note = (f"Số liệu theo báo cáo quý {quarter}/{year} của xã." if commune
             else f"Số liệu tổng hợp từ {coverage.ratio} xã đã gửi báo cáo quý {quarter}/{year}.")
-    reporting = dict(_query(conn, "coverage_by_period", params))
+    reporting = dict(of("coverage_by_period"))
     ratio = lambda period: f"{reporting[period]}/{coverage.total}" if period in reporting else None  # noqa: E731
     # The comparison column appears only when some comparison is not on the same units.
     with_basis = era.crosses_reform or any(basis.get(code) not in (None, "same_units") for code, _ in headline)
@@ -596,14 +640,14 @@ def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, basis
     ], note=note)))
     set_note = f" ({era.criteria_set_name})" if era.crosses_sets else ""
     if commune:
-        criteria = _query(conn, "commune_criteria", params)
+        criteria = of("commune_criteria")
         if criteria:
             report.blocks.append(("h2", f"Kết quả thực hiện các tiêu chí{set_note}"))
             report.blocks.append(("table", Table("Tiêu chí", ["Số TT", "Tiêu chí", "Kết quả"],
                                                  [[no, name, "Đạt" if met else "Chưa đạt"] for no, name, met in criteria],
                                                  align="rll", note=note)))
     else:
-        criteria = _query(conn, "criteria_by_commune", params)
+        criteria = of("criteria_by_commune")
         report.blocks.append(("h2", f"Tiêu chí theo xã{set_note}"))
         report.blocks.append(("table", Table("Tiêu chí theo xã", ["Xã", "Số tiêu chí đạt"], [list(r) for r in criteria],
                                              note=note)))
@@ -613,7 +657,7 @@ def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, basis
         )
         report.blocks.append(("chart", "criteria"))
 
-    history = _query(conn, "gap_history", params)
+    history = of("gap_history")
     periods = sorted({(p, label) for p, label, _, _ in history})
     series = {code: [next((v for p, _, c, v in history if p == period and c == code), 0) for period, _ in periods]
               for code in ("vietgap_area_ha", "globalgap_area_ha")}
@@ -632,14 +676,14 @@ def _add_tables_and_charts(conn, report: Report, params: dict, kpis: dict, basis
                                        f"Diện tích VietGAP và GlobalGAP (ha) {span}")
     report.blocks.append(("chart", "gap"))
 
-    capital = _query(conn, "capital_ytd_by_source", params)
+    capital = of("capital_ytd_by_source")
     report.blocks.append(("h2", "Vốn huy động từ đầu năm theo nguồn"))
     report.blocks.append(("table", Table("Vốn theo nguồn", ["Nguồn vốn", "Triệu đồng"],
                                          [[SOURCES.get(s, s), v] for s, v in capital], note=note)))
     report.charts["capital"] = bar_chart([SOURCES.get(s, s) for s, _ in capital], [v / 1000 for _, v in capital],
                                           "Vốn huy động từ đầu năm theo nguồn (tỷ đồng)")
     report.blocks.append(("chart", "capital"))
-    register = _query(conn, "valid_ocop_products", params)
+    register = of("valid_ocop_products")
     report.blocks.append(("h2", "Sản phẩm OCOP còn hiệu lực"))
     report.blocks.append(("table", Table("Sản phẩm OCOP", ["Xã", "Sản phẩm", "Số sao", "Chủ thể", "Ngày công nhận", "Hết hạn"],
                                          [list(r) for r in register], align="llrlcc", note=note)))
@@ -960,8 +1004,9 @@ def _write_share(database: str, period: str, areas: list[tuple[str, str]], folde
         # A report's queries are small (a few ms each, 17 per report): DuckDB's second thread
         # costs them more than it brings, and the shares already keep every core busy.
         conn.execute("SET threads = 1")
+        area_rows = AreaRows(conn, period, areas)
         for level, code in areas:
-            report = build_report(conn, period, level, code)
+            report = build_report(conn, period, level, code, area_rows)
             fingerprint = report.fingerprint
             paths = report.files(folder)
             if previous.get(report.slug, {}).get("content") != fingerprint or not all(p.is_file() for p in paths):

@@ -1,18 +1,17 @@
--- Every commune-level unit of the area in force at the quarter's end (xã, phường, thị trấn,
--- đặc khu alike), with whether its submission for the quarter was published and the earlier
--- quarters of the year it was published for: a unit that reported in Q1 and not in Q2 is
--- named, not hidden. An earlier quarter counts only while the same unit was in force (after
+-- Every commune-level unit of each area of $areas in force at the quarter's end (xã, phường,
+-- thị trấn, đặc khu alike), with whether its submission for the quarter was published and the
+-- earlier quarters of the year it was published for: a unit that reported in Q1 and not in Q2
+-- is named, not hidden. An earlier quarter counts only while the same unit was in force (after
 -- the 2025 reform a reused code is another unit: Xã Kim Bôi did not report for Thị trấn Bo).
 -- Districts (before the reform) and units by name in Vietnamese collation.
 WITH report AS (
     SELECT year, quarter, end_date FROM core.dim_period WHERE period = $period
 ),
+areas AS (SELECT unnest($areas, recursive := true)),
 units AS (
     SELECT d.*
     FROM core.dim_commune AS d, report AS r
     WHERE in_force(d.valid_from, d.valid_to, r.end_date) AND d.commune_code IS NOT NULL
-      AND CASE $area_level WHEN 'commune' THEN d.commune_code WHEN 'district' THEN d.district_code
-                           ELSE d.province_code END = $area_code
 ),
 reported AS (
     SELECT u.commune_code,
@@ -24,10 +23,14 @@ reported AS (
     JOIN report AS r ON p.year = r.year AND p.quarter <= r.quarter
     GROUP BY u.commune_code
 )
-SELECT u.district_code, u.district_full_name, u.commune_code, u.commune_name, u.unit_type,
+SELECT a.area_level, a.area_code,
+       u.district_code, u.district_full_name, u.commune_code, u.commune_name, u.unit_type,
        coalesce(r.this_quarter, false) AS reported,
        coalesce(r.earlier_quarters, []) AS earlier_quarters,
        u.commune_full_name
 FROM units AS u
+CROSS JOIN LATERAL (VALUES ('commune', u.commune_code), ('district', u.district_code), ('province', u.province_code))
+    AS x (area_level, area_code)
+JOIN areas AS a ON a.area_level = x.area_level AND a.area_code = x.area_code
 LEFT JOIN reported AS r ON r.commune_code = u.commune_code
-ORDER BY u.district_name COLLATE vi, u.district_code, u.commune_name COLLATE vi, u.commune_code
+ORDER BY a.area_level, a.area_code, u.district_name COLLATE vi, u.district_code, u.commune_name COLLATE vi, u.commune_code
