@@ -5,6 +5,8 @@ quarter."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 
 import dagster as dg
@@ -18,11 +20,33 @@ pytestmark = pytest.mark.slow  # pipeline runs in processes of their own
 
 
 def test_second_run_is_refused_or_waits_and_doctor_leaves_a_live_run_alone(tmp_path, ntm):
-    raw = copy_sample(tmp_path / "raw", [PERIOD])  # the whole quarter: the run outlives the checks made during it
+    raw = copy_sample(tmp_path / "raw", [PERIOD])
     env = ntm_env(tmp_path / "w", raw)
     first = ntm(env, "run")
     first.wait_for("] raw_submissions …")
+    # Held still (alive, the lock its own) until the waiting run is seen waiting: a quarter's
+    # run is quicker than the checks made during it.
+    os.kill(first.process.pid, signal.SIGSTOP)
+    try:
+        waiting = _checks_while_a_run_is_live(env, first, ntm)
+    finally:
+        os.kill(first.process.pid, signal.SIGCONT)
+    assert first.finish() == 0, first.output[-3000:]
+    assert waiting.finish() == 0, waiting.output[-3000:]
 
+    with instance_of(env) as instance:
+        records = sorted(instance.get_run_records(), key=lambda r: r.start_time)
+        # Each `ntm run` made its data run, then its report run: four, one after the other.
+        assert [(r.dagster_run.job_name, r.dagster_run.status) for r in records] == [
+            (job, dg.DagsterRunStatus.SUCCESS) for job in ("quarter_job", "report_job") * 2]
+        runs = records[::2]  # the two data runs
+        # One after the other: the waiting run started only once the first had ended (its reports too).
+        assert runs[1].start_time >= records[1].end_time
+        assert runs[0].dagster_run.tags["ntm/pid"] == str(first.process.pid)
+
+
+def _checks_while_a_run_is_live(env: dict, first, ntm):
+    """A second run refused, the doctor leaving the live run alone, and a run that waits."""
     second = subprocess.run([NTM, "run"], env=env, capture_output=True, text=True, timeout=60)
     assert second.returncode == RUN_IN_PROGRESS == 75, second.stdout + second.stderr
     assert f"another run is writing {env['NTM_WAREHOUSE']} (pid {first.process.pid} on " in second.stdout, second.stdout
@@ -38,15 +62,4 @@ def test_second_run_is_refused_or_waits_and_doctor_leaves_a_live_run_alone(tmp_p
 
     waiting = ntm(env, "run", "--wait")
     waiting.wait_for("waiting for the run in progress (pid")
-    assert first.finish() == 0, first.output[-3000:]
-    assert waiting.finish() == 0, waiting.output[-3000:]
-
-    with instance_of(env) as instance:
-        records = sorted(instance.get_run_records(), key=lambda r: r.start_time)
-        # Each `ntm run` made its data run, then its report run: four, one after the other.
-        assert [(r.dagster_run.job_name, r.dagster_run.status) for r in records] == [
-            (job, dg.DagsterRunStatus.SUCCESS) for job in ("quarter_job", "report_job") * 2]
-        runs = records[::2]  # the two data runs
-        # One after the other: the waiting run started only once the first had ended (its reports too).
-        assert runs[1].start_time >= records[1].end_time
-        assert runs[0].dagster_run.tags["ntm/pid"] == str(first.process.pid)
+    return waiting
