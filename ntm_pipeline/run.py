@@ -509,4 +509,9 @@ def publication(instance: dg.DagsterInstance, run_id: str) -> str | None:
 
 
 if __name__ == "__main__":
-    sys.exit(run_all())
+    # As the package's module, not this `__main__` copy of it: the run's warehouse resource
+    # imports ntm_pipeline.run, and its RunLock must find the lock this process already holds
+    # (with this copy's own RunLock, `python -m ntm_pipeline.run` waited on itself for ever).
+    from ntm_pipeline.run import run_all as package_run_all
+
+    sys.exit(package_run_all())

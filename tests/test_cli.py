@@ -124,3 +124,24 @@ def test_run_skips_a_folder_of_a_quarter_not_yet_begun(tmp_path, capsys, monkeyp
     assert capsys.readouterr().out.splitlines() == [
         f"skipped {NEXT}: not a quarter of the partitions ({keys[0]} to {keys[-1]})"]
     assert not (tmp_path / "ntm.duckdb").exists()
+
+
+@pytest.mark.slow
+def test_the_run_module_runs_as_a_script(tmp_path):
+    """`python -m ntm_pipeline.run` publishes as `ntm run` does: the run's warehouse resource
+    finds the run lock its own process holds, rather than waiting on itself."""
+    import shutil
+
+    raw = tmp_path / "raw" / "submissions" / "2024-Q1"
+    shutil.copytree(Path(__file__).parent.parent / "raw" / "submissions" / "2024-Q1", raw)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(Path(__file__).parent.parent / "dagster_home" / "dagster.yaml", home)
+    env = {**os.environ, "NTM_RAW_DIR": str(tmp_path / "raw"), "NTM_WAREHOUSE": str(tmp_path / "ntm.duckdb"),
+           "NTM_REPORTS_DIR": str(tmp_path / "reports"), "DAGSTER_HOME": str(home)}
+    result = subprocess.run([sys.executable, "-m", "ntm_pipeline.run"], capture_output=True, text=True,
+                            env=env, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"published: {tmp_path / 'ntm.duckdb'} at " in result.stdout.splitlines()[-1]
+    with duckdb.connect(str(tmp_path / "ntm.duckdb"), read_only=True) as conn:
+        assert conn.execute("SELECT DISTINCT period FROM core.fact_commune_status").fetchall() == [("2024-Q1",)]
