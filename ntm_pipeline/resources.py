@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,17 +37,10 @@ class WarehouseResource(DuckDBResource):
     steps opens the build. When the run ends with every step succeeded, the build is
     published by one rename and the run tagged `ntm/published`; otherwise the build is left
     unpublished, the published file is as before, and the next run starts afresh.
-
-    While a run holds the resource, one connection to its build stays open, so each step's
-    connection finds the database open in DuckDB's instance cache rather than opening the file
-    again (17 ms each, and the blocks just written are still in DuckDB's buffers); it is closed
-    before the build is published, and by `let_readers_in` for a step whose readers open the
-    build read-only (DuckDB lets no other process open a file one holds for writing).
     """
 
     _build: Path | None = PrivateAttr(default=None)
     _lock: object | None = PrivateAttr(default=None)
-    _open: ExitStack | None = PrivateAttr(default=None)
 
     @property
     def published(self) -> Path:
@@ -62,11 +55,6 @@ class WarehouseResource(DuckDBResource):
     def get_connection(self) -> Iterator:
         with DuckDBResource(database=self.run_database, connection_config=self.connection_config).get_connection() as conn:
             yield conn
-
-    def let_readers_in(self) -> None:
-        """Close the connection the run keeps open: the next connection opens the file again."""
-        if self._open is not None:
-            self._open.close()
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         from ntm_pipeline.publish import start_build
@@ -83,8 +71,6 @@ class WarehouseResource(DuckDBResource):
             recover(context.instance, context.log.info, current=context.dagster_run.run_id, warehouse=self.published)
         build = start_build(self.published)
         self._build = build.path
-        self._open = ExitStack()
-        self._open.enter_context(self.get_connection())
         context.log.info(f"building into {build.path} (a copy of {self.published}: "
                          f"{build.copied_bytes / 2**20:,.1f} MiB in {build.copy_seconds:.2f} s)")
 
@@ -94,7 +80,6 @@ class WarehouseResource(DuckDBResource):
         if self._build is None:
             return
         try:
-            self._open.close()
             unfinished = unfinished_steps(context.instance, context.dagster_run.run_id)
             if unfinished:
                 context.instance.add_run_tags(context.dagster_run.run_id, {PUBLISHED_TAG: "no"})
@@ -104,8 +89,7 @@ class WarehouseResource(DuckDBResource):
             context.instance.add_run_tags(context.dagster_run.run_id, {PUBLISHED_TAG: datetime.now(timezone.utc).isoformat(timespec="seconds")})
             context.log.info(f"published {self.published} in {seconds:.2f} s")
         finally:
-            self._open.close()  # again, harmless: closed above unless that raised
-            self._build = self._open = None
+            self._build = None
             self._lock.release()
 
 

@@ -147,7 +147,6 @@ def quarterly_report(context: dg.AssetExecutionContext, duckdb: WarehouseResourc
     period = partition_periods(context)[-1]
     with warehouse(duckdb) as conn:
         areas = report_areas(conn, period)
-    duckdb.let_readers_in()  # the report workers open the build read-only
     reports = write_reports(duckdb.run_database, period, areas, reports_dir() / period)
     written = reports.files
     # The UI shows the report of the first district by code (after the reform, of the first
