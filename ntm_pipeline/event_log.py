@@ -11,13 +11,13 @@ folder the instance is loaded from (`DagsterInstance.get()`, `from_config(folder
 daemon's run workers alike): a storage class named in dagster.yaml would need that folder
 written into the file.
 
-Two more costs of each write are cut, measured by `bench/event_log.py` (a sample run's 1,137
-events stored again: 3.96 s with Dagster's checks and a checkpoint per write, 1.9 s without;
-Dagster's own storage 8.3 s): Dagster asks whether
-the tags table exists before every asset event, on a new engine each time, and the answer is
-kept once yes; and SQLite syncs the write-ahead log to disk at each commit, which in WAL mode
-`synchronous = NORMAL` leaves to the checkpoints (a commit can be lost to a power cut, never to
-a process's crash; a run it cut short is repaired as after any crash, docs/operations.md).
+Two more costs of each write are cut. Dagster asks whether the tags table exists before every
+asset event, on a new engine each time: the answer is kept once yes. SQLite syncs the
+write-ahead log to disk at each commit: in WAL mode, `synchronous = NORMAL` leaves that to the
+checkpoints (a commit can be lost to a power cut, never to a process's crash; a run it cut short
+is repaired as after any crash, docs/operations.md). `bench/event_log.py` stores a sample run's
+1,137 events again: 3.96 s before these two and the touch below, 1.9 s after (Dagster's own
+storage: 8.3 s).
 
 One behaviour is kept by hand. The UI follows a running run by watching its `<run_id>.db` file;
 in WAL mode a commit writes only the `-wal` file, and the `.db` file changed when Dagster closed

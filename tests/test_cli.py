@@ -3,6 +3,7 @@ one-line refusal; no traceback reaches the user from any subcommand, unless --de
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -14,6 +15,7 @@ import pytest
 from ntm_pipeline.cli import build_parser, main, quarter_option
 from ntm_pipeline.partitions import period_from_text, quarterly_partitions, shift_period
 from ntm_pipeline.warehouse import prepare_connection
+from tests.conftest import PROJECT_ROOT
 
 NEXT = shift_period(quarterly_partitions.get_partition_keys()[-1], 1)
 NTM = str(Path(sys.executable).parent / "ntm")
@@ -130,13 +132,11 @@ def test_run_skips_a_folder_of_a_quarter_not_yet_begun(tmp_path, capsys, monkeyp
 def test_the_run_module_runs_as_a_script(tmp_path):
     """`python -m ntm_pipeline.run` publishes as `ntm run` does: the run's warehouse resource
     finds the run lock its own process holds, rather than waiting on itself."""
-    import shutil
-
     raw = tmp_path / "raw" / "submissions" / "2024-Q1"
-    shutil.copytree(Path(__file__).parent.parent / "raw" / "submissions" / "2024-Q1", raw)
+    shutil.copytree(PROJECT_ROOT / "raw" / "submissions" / "2024-Q1", raw)
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(Path(__file__).parent.parent / "dagster_home" / "dagster.yaml", home)
+    shutil.copy(PROJECT_ROOT / "dagster_home" / "dagster.yaml", home)
     env = {**os.environ, "NTM_RAW_DIR": str(tmp_path / "raw"), "NTM_WAREHOUSE": str(tmp_path / "ntm.duckdb"),
            "NTM_REPORTS_DIR": str(tmp_path / "reports"), "DAGSTER_HOME": str(home)}
     result = subprocess.run([sys.executable, "-m", "ntm_pipeline.run"], capture_output=True, text=True,
